@@ -1,0 +1,276 @@
+//! Server names: the one gate every host name passes before fedicensus stores or
+//! contacts it.
+//!
+//! Peer lists are written by thousands of independent programs and contain anything:
+//! IP addresses, `localhost`, URLs, wildcards, ports, unicode, upper case, trailing dots.
+//! [`Domain::parse`] turns an entry into a normalized name or says precisely why not, so
+//! the rest of the crate can never request, store or count a malformed host.
+//!
+//! Types: [`Domain`] (always normalized), [`DomainError`] (why an entry was rejected).
+
+use std::fmt;
+use std::net::IpAddr;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// The longest name DNS can carry in presentation form.
+const MAX_LEN: usize = 253;
+const MAX_LABEL: usize = 63;
+
+/// A normalized, public DNS name of a server: lowercase, IDNA (punycode) ASCII, no
+/// trailing dot, no port, at least one label below a known public suffix.
+///
+/// Cloning is cheap (a shared string), which matters with 100,000+ known domains.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Domain(Arc<str>);
+
+/// Why a peer entry or a seed line is not a usable server name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    #[error("empty name")]
+    Empty,
+    #[error("name is longer than {MAX_LEN} characters")]
+    TooLong,
+    #[error("contains a scheme, path or query; give the bare host name")]
+    NotABareHost,
+    #[error("contains a port; give the host name without ':port'")]
+    HasPort,
+    #[error("contains white space")]
+    HasSpace,
+    #[error("wildcards are not server names")]
+    Wildcard,
+    #[error("IP addresses are not crawled; give the server's domain name")]
+    IpLiteral,
+    #[error("'localhost' and single-label names are not public servers")]
+    NotPublic,
+    #[error("invalid international name: {0}")]
+    Idna(String),
+    #[error("invalid label '{0}': labels are 1-63 letters, digits or inner hyphens")]
+    InvalidLabel(String),
+    #[error("'{0}' is not under a known public suffix")]
+    NoPublicSuffix(String),
+    #[error("'{0}' is itself a public suffix, not a server")]
+    IsPublicSuffix(String),
+}
+
+impl Domain {
+    /// Normalizes `input` (trimmed) into a [`Domain`], or says why it cannot be one.
+    pub fn parse(input: &str) -> Result<Self, DomainError> {
+        let raw = input.trim();
+        if raw.is_empty() {
+            return Err(DomainError::Empty);
+        }
+        if raw.chars().any(char::is_whitespace) {
+            return Err(DomainError::HasSpace);
+        }
+        if raw.contains('*') {
+            return Err(DomainError::Wildcard);
+        }
+        if raw.contains(['/', '?', '#', '@', '\\']) {
+            return Err(DomainError::NotABareHost);
+        }
+        let unbracketed = raw.trim_start_matches('[').trim_end_matches(']');
+        if unbracketed.parse::<IpAddr>().is_ok() {
+            return Err(DomainError::IpLiteral);
+        }
+        if raw.contains(':') {
+            return Err(DomainError::HasPort);
+        }
+        let raw = raw.strip_suffix('.').unwrap_or(raw);
+        // UTS 46 maps case and unicode spellings onto one ASCII form, so `Bücher.Social`,
+        // `bücher.social` and `xn--bcher-kva.social` are one server.
+        let ascii = idna::domain_to_ascii(raw).map_err(|e| DomainError::Idna(e.to_string()))?;
+        if ascii.is_empty() {
+            return Err(DomainError::Empty);
+        }
+        if ascii.len() > MAX_LEN {
+            return Err(DomainError::TooLong);
+        }
+        let labels: Vec<&str> = ascii.split('.').collect();
+        for label in &labels {
+            let valid = !label.is_empty()
+                && label.len() <= MAX_LABEL
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !valid {
+                return Err(DomainError::InvalidLabel((*label).to_string()));
+            }
+        }
+        if labels.len() < 2 || labels.contains(&"localhost") {
+            return Err(DomainError::NotPublic);
+        }
+        // An all-numeric last label is a shortened IPv4 spelling (`10.1`) that `IpAddr`
+        // does not parse but resolvers do.
+        if labels
+            .last()
+            .is_some_and(|tld| tld.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(DomainError::IpLiteral);
+        }
+        match psl::suffix(ascii.as_bytes()) {
+            Some(suffix) if suffix.is_known() => {
+                if suffix.as_bytes().len() == ascii.len() {
+                    return Err(DomainError::IsPublicSuffix(ascii));
+                }
+            }
+            _ => return Err(DomainError::NoPublicSuffix(ascii)),
+        }
+        Ok(Domain(ascii.into()))
+    }
+
+    /// The normalized name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The registrable domain (one label below the public suffix), e.g.
+    /// `social.example.co.uk` → `example.co.uk`. Many new servers under one registrable
+    /// domain on one day is the signature of a spam farm or a crawler trap.
+    pub fn registrable(&self) -> &str {
+        psl::domain_str(&self.0).unwrap_or(&self.0)
+    }
+
+    /// True when `self` is `other` or one of its subdomains (how an exclusion covers
+    /// subdomains).
+    pub fn is_within(&self, other: &Domain) -> bool {
+        let (me, them) = (self.as_str(), other.as_str());
+        me == them
+            || (me.len() > them.len()
+                && me.ends_with(them)
+                && me.as_bytes()[me.len() - them.len() - 1] == b'.')
+    }
+
+    /// The name for humans: unicode where the name was internationalized.
+    pub fn to_unicode(&self) -> String {
+        let (unicode, result) = idna::domain_to_unicode(&self.0);
+        match result {
+            Ok(()) => unicode,
+            Err(_) => self.0.to_string(),
+        }
+    }
+}
+
+impl FromStr for Domain {
+    type Err = DomainError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Domain::parse(s)
+    }
+}
+
+impl fmt::Display for Domain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Domain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Domain({})", self.0)
+    }
+}
+
+impl AsRef<str> for Domain {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Serialize for Domain {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Domain {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = std::borrow::Cow::<str>::deserialize(d)?;
+        Domain::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(s: &str) -> String {
+        Domain::parse(s).unwrap().to_string()
+    }
+
+    #[test]
+    fn normalizes_case_trailing_dot_and_unicode() {
+        assert_eq!(ok("Mastodon.Social."), "mastodon.social");
+        assert_eq!(ok("  bücher.social "), "xn--bcher-kva.social");
+        assert_eq!(ok("BÜCHER.social"), "xn--bcher-kva.social");
+        assert_eq!(ok("xn--bcher-kva.social"), "xn--bcher-kva.social");
+        assert_eq!(ok("a.b.example.co.uk"), "a.b.example.co.uk");
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_public_host() {
+        use DomainError::*;
+        let cases: &[(&str, DomainError)] = &[
+            ("", Empty),
+            ("   ", Empty),
+            ("127.0.0.1", IpLiteral),
+            ("[::1]", IpLiteral),
+            ("::1", IpLiteral),
+            ("10.1", IpLiteral),
+            ("localhost", NotPublic),
+            ("foo.localhost", NotPublic),
+            ("singlelabel", NotPublic),
+            ("*.wild.social", Wildcard),
+            ("https://x.social/path", NotABareHost),
+            ("x.social/path", NotABareHost),
+            ("user@x.social", NotABareHost),
+            ("example.com:8443", HasPort),
+            ("foo bar.social", HasSpace),
+            ("-bad.social", InvalidLabel("-bad".into())),
+            ("a..social", InvalidLabel("".into())),
+            ("under_score.social", InvalidLabel("under_score".into())),
+            ("server.invalidtld", NoPublicSuffix("server.invalidtld".into())),
+            ("co.uk", IsPublicSuffix("co.uk".into())),
+            ("social", NotPublic),
+        ];
+        for (input, want) in cases {
+            assert_eq!(Domain::parse(input).as_ref(), Err(want), "{input:?}");
+        }
+        let long = format!("{}.social", "a.".repeat(130));
+        assert_eq!(Domain::parse(&long), Err(TooLong));
+        let long_label = format!("{}.social", "a".repeat(64));
+        assert!(matches!(
+            Domain::parse(&long_label),
+            Err(InvalidLabel(_))
+        ));
+    }
+
+    #[test]
+    fn registrable_and_within() {
+        let d = Domain::parse("node3.spamfarm.xyz").unwrap();
+        assert_eq!(d.registrable(), "spamfarm.xyz");
+        let parent = Domain::parse("spamfarm.xyz").unwrap();
+        assert!(d.is_within(&parent));
+        assert!(parent.is_within(&parent));
+        assert!(!Domain::parse("notspamfarm.xyz").unwrap().is_within(&parent));
+        assert!(!parent.is_within(&d));
+    }
+
+    #[test]
+    fn serde_round_trip_normalizes() {
+        let d: Domain = serde_json::from_str("\"Example.COM.\"").unwrap();
+        assert_eq!(serde_json::to_string(&d).unwrap(), "\"example.com\"");
+        assert!(serde_json::from_str::<Domain>("\"localhost\"").is_err());
+    }
+
+    #[test]
+    fn unicode_display() {
+        assert_eq!(
+            Domain::parse("xn--bcher-kva.social").unwrap().to_unicode(),
+            "bücher.social"
+        );
+    }
+}

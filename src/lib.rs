@@ -1,0 +1,16 @@
+//! fedicensus counts the fediverse.
+//!
+//! The modules follow the data flow:
+//! discover ([`seeds`], peer lists in [`parse::peers`]) → fetch ([`fetch`]: politeness
+//! and safety) → parse ([`parse`]: NodeInfo and server APIs) → store ([`store`]: sled)
+//! → report ([`report`]: every statistic, defined once) → render ([`render`]: Markdown,
+//! JSON, CSV, charts, HTML). [`crawl`] drives the first four; [`sim`] is the simulated
+//! fediverse used by the tests, the demo and the benchmarks.
+//!
+//! Shared vocabulary: [`domain::Domain`], [`day::Day`], [`snapshot::Snapshot`].
+
+pub mod day;
+pub mod domain;
+pub mod parse;
+pub mod sim;
+pub mod snapshot;

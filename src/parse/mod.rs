@@ -1,0 +1,1 @@
+//! Parsers for what fediverse servers serve (filled in by the parse work).

@@ -1,0 +1,1 @@
+//! The simulated fediverse (filled in by the sim work).

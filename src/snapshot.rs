@@ -1,0 +1,62 @@
+//! What one server reported at one instant.
+//!
+//! Types: [`Snapshot`] (a server's canonical name, when it was read, and what it said),
+//! [`ServerStats`] (the numbers and software, stored as a snapshot's value),
+//! [`Source`] (which documents the numbers came from).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::Domain;
+
+/// One reading of one server. Stored under `(domain, at)`, so reading the same server
+/// at the same instant twice (a re-run with `--at`) overwrites instead of duplicating.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub domain: Domain,
+    pub at: DateTime<Utc>,
+    pub stats: ServerStats,
+}
+
+/// The numbers a server reported. `None` means the server did not say: it is never
+/// turned into 0 here, so the reporter can state coverage.
+///
+/// Counts are signed because servers do send negative numbers, and the reporter must
+/// see them to flag them as suspect rather than have them silently clamped.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServerStats {
+    /// NodeInfo `software.name`, lowercased.
+    pub software: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub users_total: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_month: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_halfyear: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_posts: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_registrations: Option<bool>,
+    /// Registrations in the most recent complete week, from `/api/v1/instance/activity`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registrations_week: Option<i64>,
+    /// NodeInfo schema version read, e.g. "2.1".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub languages: Vec<String>,
+    #[serde(default)]
+    pub sources: Vec<Source>,
+}
+
+/// A document that contributed to a snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    NodeInfo,
+    InstanceV1,
+    InstanceV2,
+    Activity,
+}
