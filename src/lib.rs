@@ -11,6 +11,8 @@
 
 pub mod day;
 pub mod domain;
+pub mod outcome;
 pub mod parse;
 pub mod sim;
 pub mod snapshot;
+pub mod store;

@@ -1,0 +1,121 @@
+//! Why visiting a server produced no snapshot.
+//!
+//! Types: [`FailureReason`] (a failed visit, in the categories the run summary counts),
+//! [`OptOut`] (how a server asked not to be counted).
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Why a visit did not produce a snapshot. The names are the keys of the run summary's
+/// `failed` object, a contract with scripts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureReason {
+    /// The name did not resolve.
+    Dns,
+    /// No TCP connection, or the connection closed before an answer.
+    Connect,
+    /// The request (or the connection) took longer than `--timeout`.
+    Timeout,
+    /// The TLS handshake failed (bad or expired certificate, protocol error).
+    Tls,
+    /// The server answered a required document with an error status.
+    HttpStatus,
+    /// The host answered but serves no NodeInfo.
+    NotFediverse,
+    /// A response exceeded its size cap (also after decompression).
+    TooLarge,
+    /// A response was not the document it should be (bad JSON, wrong shape).
+    Invalid,
+    /// Too many redirects, or a redirect to something we never follow.
+    Redirect,
+    /// The name resolved only to loopback, private or other non-public addresses.
+    ForbiddenAddress,
+    /// The server kept answering 429/503 beyond our retry budget.
+    RateLimited,
+}
+
+impl FailureReason {
+    pub const ALL: [FailureReason; 11] = [
+        FailureReason::Dns,
+        FailureReason::Connect,
+        FailureReason::Timeout,
+        FailureReason::Tls,
+        FailureReason::HttpStatus,
+        FailureReason::NotFediverse,
+        FailureReason::TooLarge,
+        FailureReason::Invalid,
+        FailureReason::Redirect,
+        FailureReason::ForbiddenAddress,
+        FailureReason::RateLimited,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureReason::Dns => "dns",
+            FailureReason::Connect => "connect",
+            FailureReason::Timeout => "timeout",
+            FailureReason::Tls => "tls",
+            FailureReason::HttpStatus => "http_status",
+            FailureReason::NotFediverse => "not_fediverse",
+            FailureReason::TooLarge => "too_large",
+            FailureReason::Invalid => "invalid",
+            FailureReason::Redirect => "redirect",
+            FailureReason::ForbiddenAddress => "forbidden_address",
+            FailureReason::RateLimited => "rate_limited",
+        }
+    }
+
+    /// Failures that say "nobody is there": these put a server on the growing re-probe
+    /// schedule. A server that answers, even wrongly, is tried again on the next run.
+    pub fn is_unreachable(self) -> bool {
+        matches!(
+            self,
+            FailureReason::Dns
+                | FailureReason::Connect
+                | FailureReason::Timeout
+                | FailureReason::Tls
+                | FailureReason::ForbiddenAddress
+        )
+    }
+}
+
+impl fmt::Display for FailureReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How a server asked not to be counted. Such a server gets no request beyond the one
+/// that told us, and appears in no total.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OptOut {
+    /// robots.txt disallows our user agent (or `*`) for the paths we need.
+    Robots,
+    /// The server answered 410 Gone or 451 Unavailable For Legal Reasons.
+    Gone,
+    /// NodeInfo metadata says `private: true` or `hide_in_statistics: true`.
+    NodeInfoPrivate,
+    /// The operator listed the domain in `--exclude`.
+    Excluded,
+}
+
+impl OptOut {
+    pub const ALL: [OptOut; 4] = [
+        OptOut::Robots,
+        OptOut::Gone,
+        OptOut::NodeInfoPrivate,
+        OptOut::Excluded,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OptOut::Robots => "robots",
+            OptOut::Gone => "gone",
+            OptOut::NodeInfoPrivate => "nodeinfo_private",
+            OptOut::Excluded => "excluded",
+        }
+    }
+}

@@ -1,0 +1,501 @@
+//! Durable history in sled: every snapshot ever taken, the state of every known server,
+//! every crawl run, and a per-day rollup so reports never scan all history.
+//!
+//! Trees (key layouts in [`keys`]):
+//! - `servers`: domain → [`ServerRecord`] (JSON)
+//! - `snapshots`: (domain, instant) → [`ServerStats`] (JSON): the full history
+//! - `daily`: (day, domain) → the server's latest snapshot taken on that day: the
+//!   rollup the reporter reads. Derived from `snapshots`; [`Store::rebuild_daily`]
+//!   recreates it.
+//! - `runs`: run id → [`RunRecord`] (JSON)
+//! - `meta`: `format` → the on-disk format version
+//!
+//! Writes become durable at [`Store::flush`]; the crawler flushes after every batch of
+//! outcomes so a SIGKILL loses at most the visits still in flight, never a stored
+//! snapshot. sled holds an exclusive file lock, so a second process fails at once with
+//! [`StoreError::Locked`].
+//!
+//! Types: [`Store`], [`StoreError`], and the records in [`record`].
+
+pub mod keys;
+pub mod record;
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::day::Day;
+use crate::domain::Domain;
+use crate::snapshot::{ServerStats, Snapshot};
+pub use record::{RunRecord, ServerRecord, Status};
+
+/// The on-disk format this build writes and understands.
+const FORMAT: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "the database {path} is locked by another fedicensus process (sled holds an exclusive \
+         lock on {path}/db); wait for that run to finish, or point --db elsewhere"
+    )]
+    Locked { path: PathBuf },
+    #[error("there is no database at {path}: run `fedicensus crawl` first, or pass --db DIR")]
+    Missing { path: PathBuf },
+    #[error("the database at {path} holds no crawl yet: run `fedicensus crawl` first")]
+    Empty { path: PathBuf },
+    #[error(
+        "the database at {path} is corrupt ({detail}); keep a copy of the directory and \
+         restore it from a backup, or start a new one with --db"
+    )]
+    Corrupt { path: PathBuf, detail: String },
+    #[error(
+        "the database at {path} was written by a newer fedicensus (format {found}, this \
+         build reads {FORMAT}); upgrade fedicensus"
+    )]
+    TooNew { path: PathBuf, found: u32 },
+    #[error("cannot use the database at {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: sled::Error,
+    },
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The value of a `daily` entry: the instant is kept because the key only has the day.
+#[derive(Serialize, Deserialize)]
+struct DailyValue {
+    at: DateTime<Utc>,
+    #[serde(flatten)]
+    stats: ServerStats,
+}
+
+/// An open database. Cheap to clone (sled trees are reference counted).
+#[derive(Clone)]
+pub struct Store {
+    path: PathBuf,
+    db: sled::Db,
+    servers: sled::Tree,
+    snapshots: sled::Tree,
+    daily: sled::Tree,
+    runs: sled::Tree,
+}
+
+impl Store {
+    /// Opens the database at `path`, creating it if needed (for crawls).
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| StoreError::Io {
+                path: path.to_path_buf(),
+                source: e.into(),
+            })?;
+        }
+        Self::open_inner(path)
+    }
+
+    /// Opens an existing database (for reports): a missing one is an error, not a new
+    /// empty database.
+    pub fn open_existing(path: &Path) -> Result<Store> {
+        if !path.join("db").exists() {
+            return Err(StoreError::Missing {
+                path: path.to_path_buf(),
+            });
+        }
+        Self::open_inner(path)
+    }
+
+    fn open_inner(path: &Path) -> Result<Store> {
+        let db = sled::Config::new()
+            .path(path)
+            .open()
+            .map_err(|e| classify(path, e))?;
+        let tree = |name: &str| db.open_tree(name).map_err(|e| classify(path, e));
+        let store = Store {
+            path: path.to_path_buf(),
+            servers: tree("servers")?,
+            snapshots: tree("snapshots")?,
+            daily: tree("daily")?,
+            runs: tree("runs")?,
+            db: db.clone(),
+        };
+        let meta = tree("meta")?;
+        match meta.get("format").map_err(|e| classify(path, e))? {
+            None => {
+                meta.insert("format", &FORMAT.to_be_bytes())
+                    .map_err(|e| classify(path, e))?;
+            }
+            Some(v) => {
+                let found = <[u8; 4]>::try_from(v.as_ref())
+                    .map(u32::from_be_bytes)
+                    .map_err(|_| StoreError::Corrupt {
+                        path: path.to_path_buf(),
+                        detail: "unreadable format marker".into(),
+                    })?;
+                if found > FORMAT {
+                    return Err(StoreError::TooNew {
+                        path: path.to_path_buf(),
+                        found,
+                    });
+                }
+            }
+        }
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Makes every write so far durable.
+    pub fn flush(&self) -> Result<()> {
+        self.db.flush().map(drop).map_err(|e| self.err(e))
+    }
+
+    fn err(&self, e: sled::Error) -> StoreError {
+        classify(&self.path, e)
+    }
+
+    fn decode<T: DeserializeOwned>(&self, tree: &str, key: &[u8], value: &[u8]) -> Result<T> {
+        serde_json::from_slice(value).map_err(|e| StoreError::Corrupt {
+            path: self.path.clone(),
+            detail: format!(
+                "undecodable entry in tree '{tree}' at key {}: {e}",
+                String::from_utf8_lossy(key)
+            ),
+        })
+    }
+
+    // ---- servers ----
+
+    pub fn server(&self, domain: &Domain) -> Result<Option<ServerRecord>> {
+        let key = domain.as_str().as_bytes();
+        match self.servers.get(key).map_err(|e| self.err(e))? {
+            Some(v) => self.decode("servers", key, &v).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    pub fn put_server(&self, record: &ServerRecord) -> Result<()> {
+        let value = serde_json::to_vec(record).expect("records serialize");
+        self.servers
+            .insert(record.domain.as_str().as_bytes(), value)
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Every known name, in name order.
+    pub fn servers(&self) -> impl Iterator<Item = Result<ServerRecord>> + '_ {
+        self.servers.iter().map(move |entry| {
+            let (k, v) = entry.map_err(|e| self.err(e))?;
+            self.decode("servers", &k, &v)
+        })
+    }
+
+    pub fn server_count(&self) -> usize {
+        self.servers.len()
+    }
+
+    // ---- snapshots ----
+
+    /// Stores a snapshot and keeps the day's rollup pointing at the server's latest
+    /// snapshot of that day. Storing the same (domain, instant) again overwrites it.
+    pub fn put_snapshot(&self, snapshot: &Snapshot) -> Result<()> {
+        let stats = serde_json::to_vec(&snapshot.stats).expect("stats serialize");
+        self.snapshots
+            .insert(keys::snapshot(&snapshot.domain, snapshot.at), stats)
+            .map_err(|e| self.err(e))?;
+        self.roll_up(snapshot)
+    }
+
+    fn roll_up(&self, snapshot: &Snapshot) -> Result<()> {
+        let key = keys::daily(Day::of(snapshot.at), &snapshot.domain);
+        if let Some(old) = self.daily.get(&key).map_err(|e| self.err(e))? {
+            let old: DailyValue = self.decode("daily", &key, &old)?;
+            if old.at > snapshot.at {
+                return Ok(());
+            }
+        }
+        let value = DailyValue {
+            at: snapshot.at,
+            stats: snapshot.stats.clone(),
+        };
+        self.daily
+            .insert(key, serde_json::to_vec(&value).expect("daily serializes"))
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// One server's snapshots, oldest first.
+    pub fn history(&self, domain: &Domain) -> impl Iterator<Item = Result<Snapshot>> + '_ {
+        let domain = domain.clone();
+        self.snapshots
+            .scan_prefix(keys::history_prefix(&domain))
+            .map(move |entry| {
+                let (k, v) = entry.map_err(|e| self.err(e))?;
+                let (_, at) =
+                    keys::split_snapshot(&k).ok_or_else(|| self.bad_key("snapshots", &k))?;
+                Ok(Snapshot {
+                    domain: domain.clone(),
+                    at,
+                    stats: self.decode("snapshots", &k, &v)?,
+                })
+            })
+    }
+
+    /// Every snapshot, in (domain, instant) order: for exports and rebuilds.
+    pub fn all_snapshots(&self) -> impl Iterator<Item = Result<Snapshot>> + '_ {
+        self.snapshots.iter().map(move |entry| {
+            let (k, v) = entry.map_err(|e| self.err(e))?;
+            let (domain, at) =
+                keys::split_snapshot(&k).ok_or_else(|| self.bad_key("snapshots", &k))?;
+            let domain = Domain::parse(domain).map_err(|_| self.bad_key("snapshots", &k))?;
+            Ok(Snapshot {
+                domain,
+                at,
+                stats: self.decode("snapshots", &k, &v)?,
+            })
+        })
+    }
+
+    pub fn snapshot_count(&self) -> usize {
+        self.snapshots.len()
+    }
+
+    fn bad_key(&self, tree: &str, key: &[u8]) -> StoreError {
+        StoreError::Corrupt {
+            path: self.path.clone(),
+            detail: format!(
+                "malformed key in tree '{tree}': {}",
+                String::from_utf8_lossy(key)
+            ),
+        }
+    }
+
+    /// Each server's latest snapshot taken on `day` (from the rollup: one prefix scan,
+    /// whatever the length of the history).
+    pub fn day_snapshots(&self, day: Day) -> Result<Vec<Snapshot>> {
+        self.daily
+            .scan_prefix(day.to_key())
+            .map(|entry| {
+                let (k, v) = entry.map_err(|e| self.err(e))?;
+                let (_, domain) = keys::split_daily(&k).ok_or_else(|| self.bad_key("daily", &k))?;
+                let domain = Domain::parse(domain).map_err(|_| self.bad_key("daily", &k))?;
+                let value: DailyValue = self.decode("daily", &k, &v)?;
+                Ok(Snapshot {
+                    domain,
+                    at: value.at,
+                    stats: value.stats,
+                })
+            })
+            .collect()
+    }
+
+    /// Recreates the daily rollup from the full history. Costs one pass over every
+    /// snapshot; returns how many rollup entries were written.
+    pub fn rebuild_daily(&self) -> Result<usize> {
+        self.daily.clear().map_err(|e| self.err(e))?;
+        for snapshot in self.all_snapshots() {
+            self.roll_up(&snapshot?)?;
+        }
+        self.flush()?;
+        Ok(self.daily.len())
+    }
+
+    // ---- runs ----
+
+    /// Records the start of a run and returns it with its new id.
+    pub fn start_run(
+        &self,
+        at: DateTime<Utc>,
+        started: DateTime<Utc>,
+        options: serde_json::Value,
+    ) -> Result<RunRecord> {
+        let id = self.db.generate_id().map_err(|e| self.err(e))?;
+        let run = RunRecord {
+            id,
+            started,
+            at,
+            ended: None,
+            options,
+            summary: None,
+        };
+        self.put_run(&run)?;
+        self.flush()?;
+        Ok(run)
+    }
+
+    pub fn put_run(&self, run: &RunRecord) -> Result<()> {
+        let value = serde_json::to_vec(run).expect("runs serialize");
+        self.runs
+            .insert(run.id.to_be_bytes(), value)
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Every run, oldest first.
+    pub fn runs(&self) -> Result<Vec<RunRecord>> {
+        self.runs
+            .iter()
+            .map(|entry| {
+                let (k, v) = entry.map_err(|e| self.err(e))?;
+                self.decode("runs", &k, &v)
+            })
+            .collect()
+    }
+
+    /// The UTC days on which crawls were recorded (by their `--at` instant), ascending.
+    pub fn crawl_days(&self) -> Result<Vec<Day>> {
+        let mut days: Vec<Day> = self.runs()?.iter().map(|r| Day::of(r.at)).collect();
+        days.sort();
+        days.dedup();
+        Ok(days)
+    }
+}
+
+/// Turns sled's errors into ones that tell the user what to do.
+fn classify(path: &Path, e: sled::Error) -> StoreError {
+    let path = path.to_path_buf();
+    match e {
+        sled::Error::Io(ref io)
+            if io.kind() == std::io::ErrorKind::WouldBlock
+                || io.to_string().contains("could not acquire lock") =>
+        {
+            StoreError::Locked { path }
+        }
+        sled::Error::Corruption { .. } | sled::Error::Unsupported(_) => StoreError::Corrupt {
+            detail: e.to_string(),
+            path,
+        },
+        other => StoreError::Io {
+            path,
+            source: other,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::Source;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    fn snap(domain: &str, when: &str, users: i64) -> Snapshot {
+        Snapshot {
+            domain: Domain::parse(domain).unwrap(),
+            at: at(when),
+            stats: ServerStats {
+                software: "mastodon".into(),
+                users_total: Some(users),
+                sources: vec![Source::NodeInfo],
+                ..Default::default()
+            },
+        }
+    }
+
+    #[test]
+    fn history_and_daily_rollup() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db")).unwrap();
+        store
+            .put_snapshot(&snap("a.social", "2022-10-27T10:00:00Z", 10))
+            .unwrap();
+        store
+            .put_snapshot(&snap("a.social", "2022-10-27T18:00:00Z", 12))
+            .unwrap();
+        // An older snapshot arriving late must not replace the day's latest.
+        store
+            .put_snapshot(&snap("a.social", "2022-10-27T12:00:00Z", 11))
+            .unwrap();
+        store
+            .put_snapshot(&snap("a.social", "2022-10-28T01:00:00Z", 13))
+            .unwrap();
+        store
+            .put_snapshot(&snap("b.social", "2022-10-27T05:00:00Z", 5))
+            .unwrap();
+        // The same instant again overwrites instead of duplicating.
+        store
+            .put_snapshot(&snap("b.social", "2022-10-27T05:00:00Z", 6))
+            .unwrap();
+
+        let a = Domain::parse("a.social").unwrap();
+        let users: Vec<i64> = store
+            .history(&a)
+            .map(|s| s.unwrap().stats.users_total.unwrap())
+            .collect();
+        assert_eq!(users, vec![10, 11, 12, 13]);
+        assert_eq!(store.snapshot_count(), 5);
+
+        let day = Day::from_ymd(2022, 10, 27).unwrap();
+        let rollup = store.day_snapshots(day).unwrap();
+        let got: Vec<(String, i64)> = rollup
+            .iter()
+            .map(|s| (s.domain.to_string(), s.stats.users_total.unwrap()))
+            .collect();
+        assert_eq!(got, vec![("a.social".into(), 12), ("b.social".into(), 6)]);
+
+        store.rebuild_daily().unwrap();
+        assert_eq!(store.day_snapshots(day).unwrap(), rollup);
+        assert_eq!(store.day_snapshots(day.add_days(1)).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn survives_reopen_and_reports_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        assert!(matches!(
+            Store::open_existing(&path),
+            Err(StoreError::Missing { .. })
+        ));
+        {
+            let store = Store::open(&path).unwrap();
+            store
+                .put_snapshot(&snap("a.social", "2022-10-27T10:00:00Z", 10))
+                .unwrap();
+            let run = store
+                .start_run(
+                    at("2022-10-27T10:00:00Z"),
+                    Utc::now(),
+                    serde_json::json!({}),
+                )
+                .unwrap();
+            assert_eq!(store.runs().unwrap(), vec![run]);
+            store.flush().unwrap();
+        }
+        let store = Store::open_existing(&path).unwrap();
+        assert_eq!(store.snapshot_count(), 1);
+        assert_eq!(
+            store.crawl_days().unwrap(),
+            vec![Day::from_ymd(2022, 10, 27).unwrap()]
+        );
+    }
+
+    #[test]
+    fn corrupt_value_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db")).unwrap();
+        store.servers.insert("a.social", &b"{not json"[..]).unwrap();
+        let err = store
+            .server(&Domain::parse("a.social").unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("corrupt") && err.contains("servers"), "{err}");
+    }
+
+    #[test]
+    fn second_open_is_locked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let _first = Store::open(&path).unwrap();
+        let err = Store::open(&path).err().expect("second open must fail");
+        assert!(matches!(err, StoreError::Locked { .. }), "{err:?}");
+        assert!(err
+            .to_string()
+            .contains("locked by another fedicensus process"));
+    }
+}
