@@ -74,7 +74,10 @@ impl Day {
     /// A 4-byte big-endian key that sorts like the days it encodes (days since
     /// 1970-01-01, offset so that dates before 1970 still sort first).
     pub fn to_key(self) -> [u8; 4] {
-        let days = self.0.signed_duration_since(NaiveDate::default()).num_days();
+        let days = self
+            .0
+            .signed_duration_since(NaiveDate::default())
+            .num_days();
         ((days as i32 as u32) ^ 0x8000_0000).to_be_bytes()
     }
 

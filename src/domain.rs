@@ -232,7 +232,10 @@ mod tests {
             ("-bad.social", InvalidLabel("-bad".into())),
             ("a..social", InvalidLabel("".into())),
             ("under_score.social", InvalidLabel("under_score".into())),
-            ("server.invalidtld", NoPublicSuffix("server.invalidtld".into())),
+            (
+                "server.invalidtld",
+                NoPublicSuffix("server.invalidtld".into()),
+            ),
             ("co.uk", IsPublicSuffix("co.uk".into())),
             ("social", NotPublic),
         ];
@@ -242,10 +245,7 @@ mod tests {
         let long = format!("{}.social", "a.".repeat(130));
         assert_eq!(Domain::parse(&long), Err(TooLong));
         let long_label = format!("{}.social", "a".repeat(64));
-        assert!(matches!(
-            Domain::parse(&long_label),
-            Err(InvalidLabel(_))
-        ));
+        assert!(matches!(Domain::parse(&long_label), Err(InvalidLabel(_))));
     }
 
     #[test]

@@ -11,6 +11,7 @@
 
 pub mod day;
 pub mod domain;
+pub mod fetch;
 pub mod outcome;
 pub mod parse;
 pub mod sim;

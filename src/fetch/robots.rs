@@ -1,0 +1,87 @@
+//! robots.txt: the first thing asked of every server, and its answer is final for the
+//! run.
+//!
+//! Rules for our product token (the user agent up to its first `/`, e.g. `fedicensus`)
+//! apply, else those for `*`. A missing robots.txt (4xx) allows everything; an
+//! unparsable one is treated as missing, as RFC 9309 allows. `Crawl-delay` is honoured
+//! up to [`MAX_CRAWL_DELAY`].
+//!
+//! Types: [`Robots`].
+
+use std::time::Duration;
+
+use texting_robots::Robot;
+
+/// A longer Crawl-delay is capped: a visit needs only a handful of requests.
+pub const MAX_CRAWL_DELAY: Duration = Duration::from_secs(10);
+
+/// The robots rules of one server.
+pub struct Robots {
+    rules: Option<Robot>,
+}
+
+impl Robots {
+    pub fn allow_all() -> Robots {
+        Robots { rules: None }
+    }
+
+    /// Parses a robots.txt body for `user_agent`.
+    pub fn parse(user_agent: &str, body: &[u8]) -> Robots {
+        Robots {
+            rules: Robot::new(product_token(user_agent), body).ok(),
+        }
+    }
+
+    pub fn allows(&self, path: &str) -> bool {
+        self.rules.as_ref().is_none_or(|r| r.allowed(path))
+    }
+
+    /// The pause the server asks for between requests, capped.
+    pub fn crawl_delay(&self) -> Option<Duration> {
+        let secs = self.rules.as_ref()?.delay?;
+        (secs.is_finite() && secs > 0.0).then(|| Duration::from_secs_f32(secs).min(MAX_CRAWL_DELAY))
+    }
+}
+
+/// `fedicensus/0.1 (+https://…)` → `fedicensus`.
+pub fn product_token(user_agent: &str) -> &str {
+    let token = user_agent.split(['/', ' ']).next().unwrap_or(user_agent);
+    if token.is_empty() {
+        user_agent
+    } else {
+        token
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const UA: &str = "fedicensus/0.1.0 (+https://example.org)";
+
+    #[test]
+    fn disallow_all_and_targeted() {
+        let all = Robots::parse(UA, b"User-agent: *\nDisallow: /\n");
+        assert!(!all.allows("/.well-known/nodeinfo"));
+        let us = Robots::parse(
+            UA,
+            b"User-agent: fedicensus\nDisallow: /\n\nUser-agent: *\nAllow: /\n",
+        );
+        assert!(!us.allows("/.well-known/nodeinfo"));
+        let others = Robots::parse(UA, b"User-agent: GPTBot\nDisallow: /\n");
+        assert!(others.allows("/.well-known/nodeinfo"));
+        let api_only = Robots::parse(UA, b"User-agent: *\nDisallow: /api/\n");
+        assert!(api_only.allows("/.well-known/nodeinfo"));
+        assert!(!api_only.allows("/api/v1/instance/peers"));
+    }
+
+    #[test]
+    fn crawl_delay_is_capped_and_garbage_allows() {
+        let slow = Robots::parse(UA, b"User-agent: *\nCrawl-delay: 3600\n");
+        assert_eq!(slow.crawl_delay(), Some(MAX_CRAWL_DELAY));
+        let garbage = Robots::parse(UA, &[0xff, 0xfe, 0x00, b'\n']);
+        assert!(garbage.allows("/"));
+        assert_eq!(product_token("mybot"), "mybot");
+        assert_eq!(product_token(UA), "fedicensus");
+    }
+}
