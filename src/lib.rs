@@ -9,11 +9,14 @@
 //!
 //! Shared vocabulary: [`domain::Domain`], [`day::Day`], [`snapshot::Snapshot`].
 
+pub mod cli;
+pub mod crawl;
 pub mod day;
 pub mod domain;
 pub mod fetch;
 pub mod outcome;
 pub mod parse;
+pub mod seeds;
 pub mod sim;
 pub mod snapshot;
 pub mod store;

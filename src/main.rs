@@ -1,1 +1,5 @@
-fn main() {}
+//! The `fedicensus` command; everything lives in the library.
+
+fn main() -> std::process::ExitCode {
+    fedicensus::cli::main()
+}

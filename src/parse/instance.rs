@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::{json_object, lenient, ParseError};
 
 /// What we keep of `/api/v1/instance`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct InstanceV1 {
     /// The bare host (Pleroma and Akkoma write `https://host`); a `:port` is kept.
     pub uri: Option<String>,
@@ -23,7 +23,7 @@ pub struct InstanceV1 {
 }
 
 /// What we keep of `/api/v2/instance`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct InstanceV2 {
     /// The bare host; a `:port` is kept.
     pub domain: Option<String>,

@@ -8,7 +8,7 @@ use super::wellknown::SchemaVersion;
 use super::{json_object, lenient, ParseError};
 
 /// What we keep of a NodeInfo document.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NodeInfo {
     /// The schema version the document declares, when it is one we know (Iceshrimp.NET once
     /// wrote its own version there).

@@ -1,15 +1,28 @@
 //! The per-server and per-run records kept beside the snapshots.
 //!
 //! Types: [`ServerRecord`] (everything known about one name: discovery, liveness,
-//! schedule, canonical identity), [`Status`], [`RunRecord`] (one crawl run).
+//! schedule, canonical identity, and the transitions a visit causes), [`Status`],
+//! [`RunRecord`] (one crawl run).
+//!
+//! The re-probe schedule: a name that was unreachable on [`PROBE_GRACE`] consecutive
+//! visits is next tried after 1 day, then 2, 4, 8, 16 and at most [`MAX_PROBE_GAP`]
+//! days. A real crawl knows 100,000+ names and most are dead; this keeps them from
+//! costing a connection attempt every run, while a server that comes back is found
+//! again within a month.
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::Domain;
 use crate::outcome::{FailureReason, OptOut};
+use crate::snapshot::ServerStats;
+
+/// Unreachable visits in a row before a name leaves the every-run schedule.
+pub const PROBE_GRACE: u32 = 3;
+/// The longest gap between two probes of a dead name, in days.
+pub const MAX_PROBE_GAP: i64 = 30;
 
 /// One known server name. Per-server state lives here and nowhere else, so a rerun after
 /// a crash picks up exactly where the database says it was.
@@ -80,6 +93,74 @@ impl ServerRecord {
             status: Status::New,
         }
     }
+
+    /// Whether a run recorded at `at` should visit this name.
+    pub fn is_due(&self, at: DateTime<Utc>) -> bool {
+        !matches!(self.status, Status::Alias { .. }) && self.next_probe.is_none_or(|t| t <= at)
+    }
+
+    /// The server answered with NodeInfo; `aliases` are other names it answered under.
+    pub fn record_up(
+        &mut self,
+        at: DateTime<Utc>,
+        stats: &ServerStats,
+        aliases: impl IntoIterator<Item = Domain>,
+    ) {
+        self.first_up = Some(self.first_up.map_or(at, |t| t.min(at)));
+        self.last_up = Some(self.last_up.map_or(at, |t| t.max(at)));
+        self.attempted(at);
+        self.consecutive_failures = 0;
+        self.next_probe = None;
+        self.software = Some(stats.software.clone());
+        self.version = stats.version.clone();
+        self.aliases
+            .extend(aliases.into_iter().filter(|a| *a != self.domain));
+        self.status = Status::Up;
+    }
+
+    pub fn record_failure(&mut self, at: DateTime<Utc>, reason: FailureReason) {
+        self.attempted(at);
+        self.status = Status::Failed { reason };
+        if reason.is_unreachable() {
+            self.consecutive_failures += 1;
+            self.next_probe = probe_gap(self.consecutive_failures).map(|gap| at + gap);
+        } else {
+            // It answered, so it is alive: try again on the next run.
+            self.consecutive_failures = 0;
+            self.next_probe = None;
+        }
+    }
+
+    pub fn record_opt_out(&mut self, at: DateTime<Utc>, how: OptOut) {
+        self.attempted(at);
+        self.consecutive_failures = 0;
+        self.next_probe = None;
+        self.status = Status::OptedOut { how };
+    }
+
+    /// This name answered as another server.
+    pub fn record_alias(&mut self, at: DateTime<Utc>, canonical: Domain) {
+        self.attempted(at);
+        self.consecutive_failures = 0;
+        self.next_probe = None;
+        self.status = Status::Alias { canonical };
+    }
+
+    fn attempted(&mut self, at: DateTime<Utc>) {
+        self.last_attempt = Some(self.last_attempt.map_or(at, |t| t.max(at)));
+    }
+}
+
+/// The wait before the next probe after `failures` unreachable visits in a row.
+pub fn probe_gap(failures: u32) -> Option<Duration> {
+    let doublings = failures.checked_sub(PROBE_GRACE)?;
+    let days = 1i64
+        .checked_shl(doublings)
+        .unwrap_or(i64::MAX)
+        .min(MAX_PROBE_GAP);
+    // A little less than whole days, so a daily cron run at a slightly earlier time of
+    // day than the last one still finds the name due.
+    Some(Duration::days(days) - Duration::hours(1))
 }
 
 /// One crawl run, written when it starts and again when it ends; a run without `ended`
@@ -97,4 +178,70 @@ pub struct RunRecord {
     /// The run summary (see `crawl::Summary`), once the run has ended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<serde_json::Value>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn probe_schedule_grows_to_a_month() {
+        let days: Vec<Option<i64>> = (1..=12)
+            .map(|n| probe_gap(n).map(|d| (d + Duration::hours(1)).num_days()))
+            .collect();
+        assert_eq!(
+            days,
+            [
+                None,
+                None,
+                Some(1),
+                Some(2),
+                Some(4),
+                Some(8),
+                Some(16),
+                Some(30),
+                Some(30),
+                Some(30),
+                Some(30),
+                Some(30)
+            ]
+        );
+        assert_eq!(probe_gap(200).map(|d| d.num_days()), Some(29));
+    }
+
+    #[test]
+    fn failures_back_off_and_an_answer_resets() {
+        let d = Domain::parse("dead.social").unwrap();
+        let mut r = ServerRecord::discovered(d.clone(), t("2024-01-01T00:00:00Z"), None);
+        let day = |n: i64| t("2024-01-01T12:00:00Z") + Duration::days(n);
+        for n in 0..3 {
+            assert!(r.is_due(day(n)));
+            r.record_failure(day(n), FailureReason::Connect);
+        }
+        assert_eq!(r.consecutive_failures, 3);
+        assert!(!r.is_due(day(2) + Duration::hours(12)));
+        assert!(r.is_due(day(3)));
+        // An HTTP error means someone is there: back on the every-run schedule.
+        r.record_failure(day(3), FailureReason::HttpStatus);
+        assert_eq!((r.consecutive_failures, r.next_probe), (0, None));
+        let stats = ServerStats {
+            software: "mastodon".into(),
+            ..Default::default()
+        };
+        r.record_up(
+            day(5),
+            &stats,
+            [d.clone(), Domain::parse("www.dead.social").unwrap()],
+        );
+        r.record_up(day(4), &stats, []);
+        assert_eq!(r.first_up, Some(day(4)));
+        assert_eq!(r.last_up, Some(day(5)));
+        assert_eq!(r.aliases.len(), 1, "a server is not its own alias");
+        r.record_alias(day(6), Domain::parse("other.social").unwrap());
+        assert!(!r.is_due(day(7)));
+    }
 }

@@ -1,0 +1,101 @@
+//! The command line: argument definitions, logging setup and exit codes. Each
+//! subcommand's flags live in its own file; the work lives in the library modules.
+//!
+//! Exit codes (a contract for cron jobs and scripts): 0 success; 1 failure (unusable
+//! or locked database, unreadable input, nothing reachable); 2 usage error; 3 the crawl
+//! was suspiciously thin (daily); 130 interrupted.
+//!
+//! Types: [`Cli`], [`Command`]; function [`main`].
+
+pub mod crawl;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// The default database directory.
+pub const DEFAULT_DB: &str = "data/fedicensus.db";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "fedicensus",
+    version,
+    about = "Counts the fediverse: a polite crawler, a durable snapshot history and honest reports.",
+    long_about = "fedicensus discovers fediverse servers through peer lists, reads their NodeInfo \
+                  and server APIs politely, keeps every snapshot in a sled database, and reports \
+                  daily totals, new servers and new users with a stated method.\n\n\
+                  Exit codes: 0 success, 1 failure, 2 usage error, 3 thin crawl (daily), 130 interrupted."
+)]
+pub struct Cli {
+    /// Database directory (created by crawl if missing).
+    #[arg(long, global = true, env = "FEDICENSUS_DB", default_value = DEFAULT_DB, value_name = "DIR")]
+    pub db: PathBuf,
+
+    /// More log output (-v: debug, -vv: trace). RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Only warnings and errors on stderr; no progress bar.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Discover servers and record a snapshot of each into the database.
+    Crawl(crawl::CrawlArgs),
+}
+
+/// Parses arguments, runs the command, and turns its result into an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose, cli.quiet);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match &cli.command {
+            Command::Crawl(args) => crawl::run(args, &cli).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Whether to draw progress bars: only for a person at a terminal.
+pub fn interactive(cli: &Cli) -> bool {
+    !cli.quiet && std::io::stderr().is_terminal()
+}
+
+fn init_logging(verbose: u8, quiet: bool) {
+    let default = match (quiet, verbose) {
+        (true, _) => "warn",
+        (false, 0) => "info",
+        (false, 1) => "fedicensus=debug,info",
+        (false, _) => "fedicensus=trace,debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
+}

@@ -1,0 +1,337 @@
+//! The crawl: discover servers from seeds and peer lists, visit each once per run, and
+//! write what they said into the store as it arrives.
+//!
+//! One coordinator owns the frontier and every store write; visits run concurrently
+//! and hand back a [`visit::Visit`]. After each batch of finished visits the store is
+//! flushed, so a crawl killed at any moment keeps every snapshot it had reported, and a
+//! rerun with the same `--at` overwrites rather than duplicates.
+//!
+//! Which names are visited: the seeds and every stored name that is due (see the
+//! re-probe schedule in [`crate::store::record`]), then every new name found in a peer
+//! list, until `--max-servers` names are known. Names covered by `--exclude` are never
+//! contacted; aliases are visited through their canonical name. New names under one
+//! registrable domain are capped per run, so a crawler trap listing 300,000
+//! subdomains costs a few entries, not a crawl.
+//!
+//! Types: [`CrawlOptions`], [`Summary`]; function [`crawl`].
+
+pub mod software;
+pub mod visit;
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use indicatif::ProgressBar;
+use serde::Serialize;
+use tokio::task::JoinSet;
+
+use crate::domain::Domain;
+use crate::fetch::{FetchConfig, Fetcher};
+use crate::outcome::{FailureReason, OptOut};
+use crate::seeds::Exclusions;
+use crate::snapshot::Snapshot;
+use crate::store::{ServerRecord, Status, Store};
+use visit::{Visit, VisitResult};
+
+/// Everything a crawl run needs besides the store.
+#[derive(Debug, Clone)]
+pub struct CrawlOptions {
+    pub seeds: Vec<Domain>,
+    pub exclude: Exclusions,
+    pub fetch: FetchConfig,
+    /// Stop recording new names once this many are known.
+    pub max_servers: Option<usize>,
+    /// New names accepted per registrable domain per run.
+    pub max_new_per_registrable: usize,
+    /// The instant snapshots are recorded as taken.
+    pub at: DateTime<Utc>,
+    /// Recorded with the run, for reproducibility.
+    pub description: serde_json::Value,
+}
+
+/// What a run did. Field names are a contract (`--json`).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub run_id: u64,
+    pub at: DateTime<Utc>,
+    pub started: DateTime<Utc>,
+    pub duration_secs: f64,
+    /// Names in the database after the run (servers, aliases and dead names).
+    pub known: usize,
+    /// Names visited this run.
+    pub attempted: usize,
+    /// Visits that produced a snapshot.
+    pub up: usize,
+    /// Distinct servers (canonical names) that produced a snapshot.
+    pub servers_up: usize,
+    pub failed: BTreeMap<&'static str, usize>,
+    pub opted_out: BTreeMap<&'static str, usize>,
+    pub newly_discovered: usize,
+    /// Known names skipped because their re-probe is not due yet.
+    pub not_due: usize,
+    /// Peer entries that are not valid public domain names.
+    pub rejected_peers: usize,
+    /// New names not recorded because of `--max-servers` or the per-domain cap.
+    pub capped: usize,
+    pub requests: u64,
+    /// The run was stopped (Ctrl-C) before it finished.
+    pub interrupted: bool,
+}
+
+impl Summary {
+    fn new() -> Summary {
+        Summary {
+            failed: FailureReason::ALL.iter().map(|r| (r.as_str(), 0)).collect(),
+            opted_out: OptOut::ALL.iter().map(|o| (o.as_str(), 0)).collect(),
+            ..Summary::default()
+        }
+    }
+
+    pub fn failed_total(&self) -> usize {
+        self.failed.values().sum()
+    }
+}
+
+/// The frontier and bookkeeping of one run.
+struct Frontier {
+    queue: VecDeque<Domain>,
+    /// Names queued or visited this run (canonical names included once answered).
+    scheduled: HashSet<Domain>,
+    /// Names in the database.
+    known: HashSet<Domain>,
+    new_per_registrable: HashMap<String, usize>,
+    /// Canonical names that answered this run.
+    up: HashSet<Domain>,
+}
+
+/// Runs one crawl. Errors are store failures only: servers failing is normal and
+/// counted in the summary.
+pub async fn crawl(
+    store: &Store,
+    options: &CrawlOptions,
+    progress: &ProgressBar,
+) -> anyhow::Result<Summary> {
+    let clock = Instant::now();
+    let started = Utc::now();
+    let at = options.at;
+    let run = store.start_run(at, started, options.description.clone())?;
+    let fetcher = Arc::new(Fetcher::new(options.fetch.clone())?);
+    let mut summary = Summary::new();
+    summary.run_id = run.id;
+    summary.at = at;
+    summary.started = started;
+
+    let mut frontier = Frontier {
+        queue: VecDeque::new(),
+        scheduled: HashSet::new(),
+        known: HashSet::new(),
+        new_per_registrable: HashMap::new(),
+        up: HashSet::new(),
+    };
+    for seed in &options.seeds {
+        if options.exclude.covers(seed) {
+            continue;
+        }
+        if store.server(seed)?.is_none() {
+            store.put_server(&ServerRecord::discovered(seed.clone(), at, None))?;
+        }
+    }
+    let mut due = Vec::new();
+    for record in store.servers() {
+        let record = record?;
+        frontier.known.insert(record.domain.clone());
+        if options.exclude.covers(&record.domain) || matches!(record.status, Status::Alias { .. }) {
+            continue;
+        }
+        if record.is_due(at) {
+            due.push(record.domain);
+        } else {
+            summary.not_due += 1;
+        }
+    }
+    // Seeds first, so a capped run still starts where the operator asked.
+    let seeds: HashSet<&Domain> = options.seeds.iter().collect();
+    due.sort_by_key(|d| !seeds.contains(d));
+    for domain in due {
+        frontier.scheduled.insert(domain.clone());
+        frontier.queue.push_back(domain);
+    }
+    store.flush()?;
+    progress.set_length(frontier.queue.len() as u64);
+
+    let max_visits = options.fetch.concurrency.max(1) * 4;
+    let user_agent: Arc<str> = options.fetch.user_agent.clone().into();
+    let mut visits: JoinSet<Visit> = JoinSet::new();
+    let interrupt = tokio::signal::ctrl_c();
+    tokio::pin!(interrupt);
+    loop {
+        while visits.len() < max_visits {
+            let Some(domain) = frontier.queue.pop_front() else {
+                break;
+            };
+            let (fetcher, ua) = (fetcher.clone(), user_agent.clone());
+            summary.attempted += 1;
+            visits.spawn(async move { visit::visit(&fetcher, &ua, domain).await });
+        }
+        if visits.is_empty() {
+            break;
+        }
+        let first = tokio::select! {
+            done = visits.join_next() => done,
+            _ = &mut interrupt => {
+                tracing::warn!("interrupted: finishing the run record; visits in flight are dropped");
+                summary.interrupted = true;
+                visits.abort_all();
+                break;
+            }
+        };
+        let mut batch = Vec::new();
+        batch.extend(first);
+        while let Some(done) = visits.try_join_next() {
+            batch.push(done);
+        }
+        for done in batch {
+            match done {
+                Ok(visit) => apply(store, options, &mut frontier, &mut summary, visit)?,
+                Err(e) if e.is_panic() => anyhow::bail!("a visit panicked: {e}"),
+                Err(_) => {}
+            }
+            progress.inc(1);
+        }
+        tokio::task::block_in_place(|| store.flush())?;
+        progress
+            .set_length(progress.position() + frontier.queue.len() as u64 + visits.len() as u64);
+        if summary.attempted % 1024 == 0 {
+            fetcher.politeness().forget_idle_hosts();
+        }
+    }
+
+    summary.known = store.server_count();
+    summary.requests = fetcher.requests_sent();
+    summary.duration_secs = clock.elapsed().as_secs_f64();
+    let mut run = run;
+    run.ended = Some(Utc::now());
+    run.summary = Some(serde_json::to_value(&summary)?);
+    store.put_run(&run)?;
+    store.flush()?;
+    Ok(summary)
+}
+
+/// Writes one visit's outcome and grows the frontier from its peers.
+fn apply(
+    store: &Store,
+    options: &CrawlOptions,
+    frontier: &mut Frontier,
+    summary: &mut Summary,
+    visit: Visit,
+) -> anyhow::Result<()> {
+    let at = options.at;
+    let mut record = store
+        .server(&visit.domain)?
+        .unwrap_or_else(|| ServerRecord::discovered(visit.domain.clone(), at, None));
+    match visit.result {
+        VisitResult::Failed(error) => {
+            tracing::debug!(domain = %visit.domain, %error, "visit failed");
+            *summary.failed.entry(error.reason.as_str()).or_default() += 1;
+            record.record_failure(at, error.reason);
+            store.put_server(&record)?;
+        }
+        VisitResult::OptedOut(how) => {
+            tracing::debug!(domain = %visit.domain, how = how.as_str(), "opted out");
+            *summary.opted_out.entry(how.as_str()).or_default() += 1;
+            record.record_opt_out(at, how);
+            store.put_server(&record)?;
+        }
+        VisitResult::Up(up) => {
+            summary.up += 1;
+            let canonical = up.canonical.clone();
+            if canonical != visit.domain {
+                record.record_alias(at, canonical.clone());
+                store.put_server(&record)?;
+            }
+            let mut server = match store.server(&canonical)? {
+                Some(existing) => existing,
+                None => {
+                    frontier.known.insert(canonical.clone());
+                    ServerRecord::discovered(canonical.clone(), at, Some(visit.domain.clone()))
+                }
+            };
+            if frontier.up.insert(canonical.clone()) {
+                summary.servers_up += 1;
+            }
+            server.record_up(at, &up.stats, up.aliases.iter().cloned());
+            store.put_server(&server)?;
+            for alias in up.aliases.iter().filter(|a| **a != visit.domain) {
+                let mut alias_record = store.server(alias)?.unwrap_or_else(|| {
+                    ServerRecord::discovered(alias.clone(), at, Some(visit.domain.clone()))
+                });
+                alias_record.record_alias(at, canonical.clone());
+                store.put_server(&alias_record)?;
+                frontier.known.insert(alias.clone());
+                frontier.scheduled.insert(alias.clone());
+            }
+            // A server reached under another name is not visited again this run.
+            if canonical != visit.domain && !frontier.scheduled.insert(canonical.clone()) {
+                frontier.queue.retain(|d| *d != canonical);
+            }
+            store.put_snapshot(&Snapshot {
+                domain: canonical,
+                at,
+                stats: up.stats,
+            })?;
+            discover(
+                store,
+                options,
+                frontier,
+                summary,
+                &visit.domain,
+                &visit.peers,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn discover(
+    store: &Store,
+    options: &CrawlOptions,
+    frontier: &mut Frontier,
+    summary: &mut Summary,
+    via: &Domain,
+    peers: &[String],
+) -> anyhow::Result<()> {
+    for entry in peers {
+        let Ok(domain) = Domain::parse(entry) else {
+            summary.rejected_peers += 1;
+            continue;
+        };
+        if frontier.known.contains(&domain) || options.exclude.covers(&domain) {
+            continue;
+        }
+        let per_registrable = frontier
+            .new_per_registrable
+            .entry(domain.registrable().to_string())
+            .or_default();
+        let full = options
+            .max_servers
+            .is_some_and(|max| frontier.known.len() >= max);
+        if full || *per_registrable >= options.max_new_per_registrable {
+            summary.capped += 1;
+            continue;
+        }
+        *per_registrable += 1;
+        store.put_server(&ServerRecord::discovered(
+            domain.clone(),
+            options.at,
+            Some(via.clone()),
+        ))?;
+        frontier.known.insert(domain.clone());
+        summary.newly_discovered += 1;
+        if frontier.scheduled.insert(domain.clone()) {
+            frontier.queue.push_back(domain);
+        }
+    }
+    Ok(())
+}

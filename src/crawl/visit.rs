@@ -1,0 +1,576 @@
+//! One visit to one server: robots.txt, NodeInfo, the server APIs its software offers,
+//! and its peers, in that order, each step allowed to end the visit.
+//!
+//! Which number wins when documents disagree: NodeInfo is primary (it is what every
+//! fediverse software serves and what other censuses read); the Mastodon API only fills
+//! fields NodeInfo lacks (`stats.user_count` → users, `stats.status_count` → posts,
+//! `usage.users.active_month` → monthly actives).
+//!
+//! The canonical name of a server is the `domain` of `/api/v2/instance`, else the
+//! `uri` of `/api/v1/instance`, else the host that served NodeInfo. A name claimed by
+//! the API is accepted only under the registrable domain of the host that served it,
+//! so no server can file its numbers under somebody else's name.
+//!
+//! Types: [`Visit`], [`VisitResult`], [`UpVisit`]; function [`visit`].
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use url::Url;
+
+use super::software::{Capabilities, PeerApi};
+use crate::domain::Domain;
+use crate::fetch::robots::Robots;
+use crate::fetch::{FetchError, Fetcher, Page};
+use crate::outcome::{FailureReason, OptOut};
+use crate::parse::instance::{self, ActivityWeek, InstanceV1, InstanceV2};
+use crate::parse::nodeinfo::{self, NodeInfo};
+use crate::parse::{peers, wellknown};
+use crate::snapshot::{ServerStats, Source};
+
+/// Size caps per document, applied to decoded bytes.
+pub const ROBOTS_CAP: usize = 512 * 1024;
+pub const NODEINFO_CAP: usize = 1024 * 1024;
+pub const INSTANCE_CAP: usize = 1024 * 1024;
+pub const PEERS_CAP: usize = 16 * 1024 * 1024;
+/// Misskey federation pages asked per visit (100 servers a page).
+pub const MISSKEY_MAX_PAGES: usize = 50;
+const MISSKEY_PAGE: usize = 100;
+
+/// What a visit found.
+#[derive(Debug)]
+pub struct Visit {
+    /// The name as it was visited.
+    pub domain: Domain,
+    pub result: VisitResult,
+    /// Raw peer entries, not yet validated.
+    pub peers: Vec<String>,
+}
+
+#[derive(Debug)]
+pub enum VisitResult {
+    Up(Box<UpVisit>),
+    OptedOut(OptOut),
+    Failed(FetchError),
+}
+
+#[derive(Debug)]
+pub struct UpVisit {
+    pub canonical: Domain,
+    /// Other names this server answered under in this visit (never the canonical one).
+    pub aliases: BTreeSet<Domain>,
+    pub stats: ServerStats,
+}
+
+/// Ends a visit early with a result.
+type Step<T> = Result<T, VisitResult>;
+
+/// Requests to one server: robots rules and Crawl-delay apply to all of them.
+struct Session<'a> {
+    fetcher: &'a Fetcher,
+    robots: Robots,
+    delay: Option<Duration>,
+    asked_once: bool,
+}
+
+impl Session<'_> {
+    /// A request, or `None` when robots.txt disallows the path.
+    async fn get(
+        &mut self,
+        host: &Domain,
+        path: &str,
+        cap: usize,
+    ) -> Option<Result<Page, FetchError>> {
+        if !self.robots.allows(path) {
+            return None;
+        }
+        self.pause().await;
+        Some(self.fetcher.get(host, path, cap).await)
+    }
+
+    async fn post(
+        &mut self,
+        host: &Domain,
+        path: &str,
+        json: &serde_json::Value,
+        cap: usize,
+    ) -> Option<Result<Page, FetchError>> {
+        if !self.robots.allows(path) {
+            return None;
+        }
+        self.pause().await;
+        Some(self.fetcher.post_json(host, path, json, cap).await)
+    }
+
+    async fn pause(&mut self) {
+        if let (true, Some(delay)) = (self.asked_once, self.delay) {
+            tokio::time::sleep(delay).await;
+        }
+        self.asked_once = true;
+    }
+}
+
+/// Visits `domain` and reports what it found; never panics, never fails: every
+/// problem is a [`VisitResult`].
+pub async fn visit(fetcher: &Fetcher, user_agent: &str, domain: Domain) -> Visit {
+    let mut peers = Vec::new();
+    let result = match run(fetcher, user_agent, &domain, &mut peers).await {
+        Ok(up) => VisitResult::Up(Box::new(up)),
+        Err(end) => end,
+    };
+    Visit {
+        domain,
+        result,
+        peers,
+    }
+}
+
+fn failed(reason: FailureReason, detail: impl Into<String>) -> VisitResult {
+    VisitResult::Failed(FetchError::new(reason, detail))
+}
+
+/// 410 and 451 are how a server says it is gone or may not be listed.
+fn gone(status: StatusCode) -> bool {
+    status == StatusCode::GONE || status == StatusCode::UNAVAILABLE_FOR_LEGAL_REASONS
+}
+
+async fn run(
+    fetcher: &Fetcher,
+    user_agent: &str,
+    domain: &Domain,
+    peers: &mut Vec<String>,
+) -> Step<UpVisit> {
+    let mut session = Session {
+        robots: read_robots(fetcher, user_agent, domain).await?,
+        fetcher,
+        delay: None,
+        asked_once: true,
+    };
+    session.delay = session.robots.crawl_delay();
+
+    let (info, schema, info_host) = read_nodeinfo(&mut session, domain).await?;
+    if info.private {
+        return Err(VisitResult::OptedOut(OptOut::NodeInfoPrivate));
+    }
+
+    let caps = Capabilities::of(&info.software_name);
+    let (mut v1, mut v2, mut activity) = (None, None, Vec::new());
+    if caps.instance_api {
+        v2 = optional(
+            &mut session,
+            &info_host,
+            "/api/v2/instance",
+            instance::parse_instance_v2,
+        )
+        .await;
+        v1 = optional(
+            &mut session,
+            &info_host,
+            "/api/v1/instance",
+            instance::parse_instance_v1,
+        )
+        .await;
+    }
+    if caps.activity {
+        activity = optional(
+            &mut session,
+            &info_host,
+            "/api/v1/instance/activity",
+            instance::parse_activity,
+        )
+        .await
+        .unwrap_or_default();
+    }
+    if let Some(api) = caps.peers {
+        *peers = read_peers(&mut session, &info_host, api).await;
+    }
+
+    let canonical = canonical_name(domain, &info_host, v2.as_ref(), v1.as_ref());
+    let aliases = [domain, &info_host]
+        .into_iter()
+        .filter(|name| **name != canonical)
+        .cloned()
+        .collect();
+    Ok(UpVisit {
+        canonical,
+        aliases,
+        stats: merge(info, schema, v1, v2, &activity),
+    })
+}
+
+async fn read_robots(fetcher: &Fetcher, user_agent: &str, domain: &Domain) -> Step<Robots> {
+    let page = fetcher
+        .get(domain, "/robots.txt", ROBOTS_CAP)
+        .await
+        .map_err(VisitResult::Failed)?;
+    let robots = if page.status.is_success() {
+        Robots::parse(user_agent, &page.body)
+    } else if page.status.is_server_error() {
+        // RFC 9309: an unreachable robots.txt means "assume disallowed" for now.
+        return Err(failed(
+            FailureReason::HttpStatus,
+            format!("robots.txt answered {}; not crawled this run", page.status),
+        ));
+    } else {
+        Robots::allow_all()
+    };
+    if !robots.allows("/.well-known/nodeinfo") {
+        return Err(VisitResult::OptedOut(OptOut::Robots));
+    }
+    Ok(robots)
+}
+
+/// Finds and reads the best NodeInfo document: its parsed form, the schema read and the
+/// host that served it.
+async fn read_nodeinfo(
+    session: &mut Session<'_>,
+    domain: &Domain,
+) -> Step<(NodeInfo, String, Domain)> {
+    let page = session
+        .get(domain, "/.well-known/nodeinfo", NODEINFO_CAP)
+        .await
+        .expect("robots allowance checked before")
+        .map_err(VisitResult::Failed)?;
+    if gone(page.status) {
+        return Err(VisitResult::OptedOut(OptOut::Gone));
+    }
+    if page.status.is_server_error() {
+        return Err(failed(
+            FailureReason::HttpStatus,
+            format!("/.well-known/nodeinfo answered {}", page.status),
+        ));
+    }
+    if !page.status.is_success() {
+        return Err(failed(
+            FailureReason::NotFediverse,
+            format!("/.well-known/nodeinfo answered {}", page.status),
+        ));
+    }
+    let links = wellknown::parse_wellknown(&page.body).map_err(|e| {
+        failed(
+            FailureReason::NotFediverse,
+            format!("/.well-known/nodeinfo: {e}"),
+        )
+    })?;
+
+    let mut last = failed(FailureReason::NotFediverse, "no usable NodeInfo link");
+    for link in links {
+        let Some((host, path)) = link_target(&link.href, domain, &page.host) else {
+            last = failed(
+                FailureReason::Invalid,
+                format!("NodeInfo link {} points to another server", link.href),
+            );
+            continue;
+        };
+        let Some(fetched) = session.get(&host, &path, NODEINFO_CAP).await else {
+            return Err(VisitResult::OptedOut(OptOut::Robots));
+        };
+        let doc = match fetched {
+            Ok(doc) => doc,
+            Err(e) => {
+                last = VisitResult::Failed(e);
+                continue;
+            }
+        };
+        if gone(doc.status) {
+            return Err(VisitResult::OptedOut(OptOut::Gone));
+        }
+        if !doc.status.is_success() {
+            last = failed(
+                FailureReason::HttpStatus,
+                format!("{path} answered {}", doc.status),
+            );
+            continue;
+        }
+        match nodeinfo::parse_nodeinfo(&doc.body) {
+            Ok(info) => return Ok((info, link.schema.as_str().to_string(), doc.host)),
+            Err(e) => last = failed(FailureReason::Invalid, format!("{path}: {e}")),
+        }
+    }
+    Err(last)
+}
+
+/// The host and path a NodeInfo link points to, if we may follow it: the visited name,
+/// or the host the well-known document was redirected to. The link's scheme and port
+/// are not used: requests keep this crawl's scheme.
+fn link_target(href: &str, domain: &Domain, wellknown_host: &Domain) -> Option<(Domain, String)> {
+    let url = Url::parse(href).ok()?;
+    let host = Domain::parse(url.host_str()?).ok()?;
+    if host != *domain && host != *wellknown_host {
+        return None;
+    }
+    let mut path = url.path().to_string();
+    if let Some(query) = url.query() {
+        path.push('?');
+        path.push_str(query);
+    }
+    Some((host, path))
+}
+
+/// A document that only adds detail: any failure just means we do without it.
+async fn optional<T, E: std::fmt::Display>(
+    session: &mut Session<'_>,
+    host: &Domain,
+    path: &str,
+    parse: fn(&[u8]) -> Result<T, E>,
+) -> Option<T> {
+    match session.get(host, path, INSTANCE_CAP).await? {
+        Ok(page) if page.status.is_success() => match parse(&page.body) {
+            Ok(doc) => Some(doc),
+            Err(e) => {
+                tracing::debug!(%host, path, error = %e, "unusable optional document");
+                None
+            }
+        },
+        Ok(page) => {
+            tracing::debug!(%host, path, status = %page.status, "optional document not served");
+            None
+        }
+        Err(e) => {
+            tracing::debug!(%host, path, error = %e, "optional document failed");
+            None
+        }
+    }
+}
+
+/// Peer entries as served; 401/403/404 and failures just mean no peers.
+async fn read_peers(session: &mut Session<'_>, host: &Domain, api: PeerApi) -> Vec<String> {
+    match api {
+        PeerApi::Mastodon => {
+            optional_peers(
+                session,
+                host,
+                "/api/v1/instance/peers",
+                peers::parse_mastodon_peers,
+            )
+            .await
+        }
+        PeerApi::Lemmy => {
+            optional_peers(
+                session,
+                host,
+                "/api/v3/federated_instances",
+                peers::parse_lemmy_federated,
+            )
+            .await
+        }
+        PeerApi::Misskey => {
+            let mut all = Vec::new();
+            for page in 0..MISSKEY_MAX_PAGES {
+                let query =
+                    serde_json::json!({"limit": MISSKEY_PAGE, "offset": page * MISSKEY_PAGE});
+                let Some(Ok(answer)) = session
+                    .post(host, "/api/federation/instances", &query, PEERS_CAP)
+                    .await
+                else {
+                    break;
+                };
+                if !answer.status.is_success() {
+                    break;
+                }
+                let Ok(hosts) = peers::parse_misskey_instances(&answer.body) else {
+                    break;
+                };
+                let last_page = hosts.len() < MISSKEY_PAGE;
+                all.extend(hosts);
+                if last_page {
+                    break;
+                }
+            }
+            all
+        }
+    }
+}
+
+async fn optional_peers(
+    session: &mut Session<'_>,
+    host: &Domain,
+    path: &str,
+    parse: fn(&[u8]) -> Result<Vec<String>, crate::parse::ParseError>,
+) -> Vec<String> {
+    match session.get(host, path, PEERS_CAP).await {
+        Some(Ok(page)) if page.status.is_success() => parse(&page.body).unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+/// See the module doc: API names count only under the registrable domain of the host
+/// that served them.
+fn canonical_name(
+    visited: &Domain,
+    info_host: &Domain,
+    v2: Option<&InstanceV2>,
+    v1: Option<&InstanceV1>,
+) -> Domain {
+    let claims = [
+        v2.and_then(|v| v.domain.as_deref()),
+        v1.and_then(|v| v.uri.as_deref()),
+    ];
+    claims
+        .into_iter()
+        .flatten()
+        .filter_map(|name| Domain::parse(name).ok())
+        .find(|name| {
+            name.registrable() == info_host.registrable()
+                || name.registrable() == visited.registrable()
+        })
+        .unwrap_or_else(|| info_host.clone())
+}
+
+/// Combines the documents into one [`ServerStats`] (rules in the module doc).
+fn merge(
+    info: NodeInfo,
+    schema: String,
+    v1: Option<InstanceV1>,
+    v2: Option<InstanceV2>,
+    activity: &[ActivityWeek],
+) -> ServerStats {
+    let mut sources = vec![Source::NodeInfo];
+    let mut stats = ServerStats {
+        software: info.software_name,
+        version: info.software_version,
+        users_total: info.users_total,
+        active_month: info.active_month,
+        active_halfyear: info.active_halfyear,
+        local_posts: info.local_posts,
+        open_registrations: info.open_registrations,
+        registrations_week: None,
+        schema: Some(schema),
+        languages: Vec::new(),
+        sources: Vec::new(),
+    };
+    if let Some(v2) = v2 {
+        sources.push(Source::InstanceV2);
+        stats.active_month = stats.active_month.or(v2.active_month);
+        stats.open_registrations = stats.open_registrations.or(v2.registrations_enabled);
+        stats.languages = v2.languages;
+    }
+    if let Some(v1) = v1 {
+        sources.push(Source::InstanceV1);
+        stats.users_total = stats.users_total.or(v1.user_count);
+        stats.local_posts = stats.local_posts.or(v1.status_count);
+        stats.open_registrations = stats.open_registrations.or(v1.registrations);
+        if stats.languages.is_empty() {
+            stats.languages = v1.languages;
+        }
+    }
+    // The first entry is the week in progress; the second is the last complete one.
+    if let Some(week) = activity.get(1) {
+        sources.push(Source::Activity);
+        stats.registrations_week = week.registrations;
+    }
+    stats.sources = sources;
+    stats
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Domain {
+        Domain::parse(s).unwrap()
+    }
+
+    #[test]
+    fn canonical_prefers_v2_then_v1_within_the_registrable_domain() {
+        let v2 = InstanceV2 {
+            domain: Some("example.social".into()),
+            ..Default::default()
+        };
+        let v1 = InstanceV1 {
+            uri: Some("www.example.social".into()),
+            ..Default::default()
+        };
+        let host = d("social.example.social");
+        assert_eq!(
+            canonical_name(&host, &host, Some(&v2), Some(&v1)),
+            d("example.social")
+        );
+        assert_eq!(
+            canonical_name(&host, &host, None, Some(&v1)),
+            d("www.example.social")
+        );
+        assert_eq!(canonical_name(&host, &host, None, None), host);
+        let hijack = InstanceV2 {
+            domain: Some("mastodon.social".into()),
+            ..Default::default()
+        };
+        assert_eq!(canonical_name(&host, &host, Some(&hijack), None), host);
+        let port = InstanceV2 {
+            domain: Some("localhost:3000".into()),
+            ..Default::default()
+        };
+        assert_eq!(canonical_name(&host, &host, Some(&port), None), host);
+    }
+
+    #[test]
+    fn links_stay_on_the_server() {
+        let me = d("a.social");
+        let web = d("www.a.social");
+        assert_eq!(
+            link_target("https://a.social/nodeinfo/2.0?x=1", &me, &me),
+            Some((me.clone(), "/nodeinfo/2.0?x=1".into()))
+        );
+        assert_eq!(
+            link_target("https://www.a.social/nodeinfo/2.1.json", &me, &web),
+            Some((web.clone(), "/nodeinfo/2.1.json".into()))
+        );
+        assert_eq!(
+            link_target("https://evil.example.com/nodeinfo", &me, &me),
+            None
+        );
+        assert_eq!(
+            link_target("http://localhost:3000/nodeinfo/2.0", &me, &me),
+            None
+        );
+        assert_eq!(link_target("/nodeinfo/2.0", &me, &me), None);
+    }
+
+    #[test]
+    fn nodeinfo_wins_and_the_api_fills_gaps() {
+        let info = NodeInfo {
+            software_name: "mastodon".into(),
+            users_total: Some(10),
+            active_month: None,
+            ..Default::default()
+        };
+        let v1 = InstanceV1 {
+            user_count: Some(99),
+            status_count: Some(500),
+            ..Default::default()
+        };
+        let v2 = InstanceV2 {
+            active_month: Some(7),
+            ..Default::default()
+        };
+        let weeks = [
+            ActivityWeek {
+                week: 2,
+                statuses: None,
+                logins: None,
+                registrations: Some(1),
+            },
+            ActivityWeek {
+                week: 1,
+                statuses: None,
+                logins: None,
+                registrations: Some(4),
+            },
+        ];
+        let s = merge(info, "2.0".into(), Some(v1), Some(v2), &weeks);
+        assert_eq!(s.users_total, Some(10));
+        assert_eq!(s.active_month, Some(7));
+        assert_eq!(s.local_posts, Some(500));
+        assert_eq!(s.registrations_week, Some(4));
+        assert_eq!(
+            s.sources,
+            [
+                Source::NodeInfo,
+                Source::InstanceV2,
+                Source::InstanceV1,
+                Source::Activity
+            ]
+        );
+    }
+}

@@ -1,0 +1,461 @@
+//! The simulated fediverse as plain data, plus the hand-built [`World::standard`] scenario.
+//!
+//! Types: [`World`] (servers and seed spellings), [`SimServer`] (one server's ground truth),
+//! [`Kind`] (which software it imitates), [`Behaviour`] (quirks and failure modes) and the
+//! crate-internal [`HostIndex`] (host name → server, shared by the HTTP side and the truth).
+//! Everything is `Clone + Debug` so tests and the demo can build worlds and edit them between
+//! simulated days.
+
+use std::collections::HashMap;
+
+/// Which server software a [`SimServer`] imitates; decides its endpoints and payload shapes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    Mastodon,
+    Pleroma,
+    Akkoma,
+    Misskey,
+    Lemmy,
+    GoToSocial,
+    PeerTube,
+    Friendica,
+    Pixelfed,
+    /// A plain website: no NodeInfo at all.
+    NotFediverse,
+}
+
+impl Kind {
+    /// Every kind, for scenario generators that pick one.
+    pub const ALL: [Kind; 10] = [
+        Kind::Mastodon,
+        Kind::Pleroma,
+        Kind::Akkoma,
+        Kind::Misskey,
+        Kind::Lemmy,
+        Kind::GoToSocial,
+        Kind::PeerTube,
+        Kind::Friendica,
+        Kind::Pixelfed,
+        Kind::NotFediverse,
+    ];
+
+    /// NodeInfo `software.name`.
+    pub fn software_name(self) -> &'static str {
+        match self {
+            Kind::Mastodon => "mastodon",
+            Kind::Pleroma => "pleroma",
+            Kind::Akkoma => "akkoma",
+            Kind::Misskey => "misskey",
+            Kind::Lemmy => "lemmy",
+            Kind::GoToSocial => "gotosocial",
+            Kind::PeerTube => "peertube",
+            Kind::Friendica => "friendica",
+            Kind::Pixelfed => "pixelfed",
+            Kind::NotFediverse => "",
+        }
+    }
+
+    /// NodeInfo `software.version`, shaped like the real release strings.
+    pub fn version(self) -> &'static str {
+        match self {
+            Kind::Mastodon => "4.3.2",
+            Kind::Pleroma => "2.6.3",
+            Kind::Akkoma => "3.13.2",
+            Kind::Misskey => "2024.11.0",
+            Kind::Lemmy => "0.19.3",
+            Kind::GoToSocial => "0.17.3+git-c0a4e1f",
+            Kind::PeerTube => "6.3.3",
+            Kind::Friendica => "2024.08",
+            Kind::Pixelfed => "0.12.3",
+            Kind::NotFediverse => "",
+        }
+    }
+
+    /// Whether the Mastodon `/api/v1/instance` family (instance, peers) exists.
+    pub fn serves_instance_v1(self) -> bool {
+        matches!(
+            self,
+            Kind::Mastodon
+                | Kind::Pleroma
+                | Kind::Akkoma
+                | Kind::GoToSocial
+                | Kind::Pixelfed
+                | Kind::Friendica
+        )
+    }
+
+    /// Whether `/api/v2/instance` exists (Pleroma and Akkoma answer 404, as older releases do).
+    pub fn serves_instance_v2(self) -> bool {
+        matches!(
+            self,
+            Kind::Mastodon | Kind::GoToSocial | Kind::Pixelfed | Kind::Friendica
+        )
+    }
+}
+
+/// A quirk or failure mode; a server carries a list of them (combine where sensible).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Behaviour {
+    /// Usage numbers (NodeInfo and `/api/v1/instance` stats) are JSON strings, like Pixelfed 0.11.
+    NumbersAsStrings,
+    /// NodeInfo has no `usage` object at all.
+    NoUsage,
+    /// NodeInfo `usage.users` has only `total` (GoToSocial always behaves like this).
+    OnlyTotal,
+    /// robots.txt `User-agent: *` / `Disallow: /`.
+    RobotsDisallowAll,
+    /// robots.txt disallows only the `fedicensus` user agent.
+    RobotsDisallowFedicensus,
+    /// NodeInfo `metadata.private` is true: the admin asked not to be counted.
+    NodeInfoPrivate,
+    /// Every path answers 410 Gone.
+    Gone410,
+    /// The first n requests to this host get 429 with `Retry-After: 1`.
+    RateLimitedFirst(u32),
+    /// Connections are closed without any response.
+    Dead,
+    /// Requests are accepted and never answered.
+    Hang,
+    /// The peers endpoint answers a 20 MiB body.
+    OversizedPeers,
+    /// The NodeInfo document is 3 MiB.
+    OversizedNodeInfo,
+    /// The NodeInfo document is a gzip bomb (~64 KiB expanding to 64 MiB).
+    GzipBomb,
+    /// Mastodon's LOCAL_DOMAIN/WEB_DOMAIN split: the server's `domain` is the apex, which
+    /// redirects to `web`; `web` serves everything and names the apex as its domain.
+    SplitDomain { web: String },
+    /// `/.well-known/nodeinfo` `links` is a single object, like some Lemmy releases.
+    WellKnownLinksObject,
+    /// The NodeInfo href points somewhere unusual (`/api/nodeinfo`).
+    NodeInfoAtOddPath,
+}
+
+/// One simulated server: its identity, its true numbers and how it misbehaves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SimServer {
+    /// ASCII (punycode) canonical host it answers on; for a split domain, the apex.
+    pub domain: String,
+    pub kind: Kind,
+    pub users_total: i64,
+    pub active_month: i64,
+    pub active_halfyear: i64,
+    /// Posts; videos for PeerTube.
+    pub local_posts: i64,
+    pub open_registrations: bool,
+    /// Raw peer entries as served, junk and duplicates allowed.
+    pub peers: Vec<String>,
+    /// Lemmy's blocked instances: served, but never to be contacted.
+    pub blocked: Vec<String>,
+    pub behaviour: Vec<Behaviour>,
+}
+
+impl SimServer {
+    /// A well-behaved, empty, open server.
+    pub fn new(domain: &str, kind: Kind) -> SimServer {
+        SimServer {
+            domain: domain.to_owned(),
+            kind,
+            users_total: 0,
+            active_month: 0,
+            active_halfyear: 0,
+            local_posts: 0,
+            open_registrations: true,
+            peers: Vec::new(),
+            blocked: Vec::new(),
+            behaviour: Vec::new(),
+        }
+    }
+
+    pub fn with_usage(mut self, users: i64, month: i64, halfyear: i64, posts: i64) -> SimServer {
+        self.users_total = users;
+        self.active_month = month;
+        self.active_halfyear = halfyear;
+        self.local_posts = posts;
+        self
+    }
+
+    pub fn with_peers<S: AsRef<str>>(mut self, peers: &[S]) -> SimServer {
+        self.peers = peers.iter().map(|p| p.as_ref().to_owned()).collect();
+        self
+    }
+
+    pub fn with_blocked(mut self, blocked: &[&str]) -> SimServer {
+        self.blocked = blocked.iter().map(|&b| b.to_owned()).collect();
+        self
+    }
+
+    pub fn with(mut self, behaviour: Behaviour) -> SimServer {
+        self.behaviour.push(behaviour);
+        self
+    }
+
+    pub fn closed(mut self) -> SimServer {
+        self.open_registrations = false;
+        self
+    }
+
+    pub fn has(&self, behaviour: &Behaviour) -> bool {
+        self.behaviour.contains(behaviour)
+    }
+
+    /// How many leading requests get 429 (0: none).
+    pub fn rate_limit(&self) -> u32 {
+        self.behaviour
+            .iter()
+            .find_map(|b| match b {
+                Behaviour::RateLimitedFirst(n) => Some(*n),
+                _ => None,
+            })
+            .unwrap_or(0)
+    }
+
+    /// The WEB_DOMAIN of a split-domain server.
+    pub fn web_domain(&self) -> Option<&str> {
+        self.behaviour.iter().find_map(|b| match b {
+            Behaviour::SplitDomain { web } => Some(web.as_str()),
+            _ => None,
+        })
+    }
+
+    /// The peer entries a crawler can actually read from this server's peer endpoint when it
+    /// answers: GoToSocial hides them (401), PeerTube and plain websites have no such
+    /// endpoint, and an oversized body must be refused whole.
+    pub fn served_peers(&self) -> &[String] {
+        let readable = !matches!(
+            self.kind,
+            Kind::GoToSocial | Kind::PeerTube | Kind::NotFediverse
+        ) && !self.has(&Behaviour::OversizedPeers);
+        if readable {
+            &self.peers
+        } else {
+            &[]
+        }
+    }
+}
+
+/// A whole simulated fediverse.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct World {
+    pub servers: Vec<SimServer>,
+    /// Seed spellings as a seeds file would list them.
+    pub seeds: Vec<String>,
+}
+
+/// Host name → index into [`World::servers`]; a split server is reachable under both names.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct HostIndex(HashMap<String, usize>);
+
+impl HostIndex {
+    pub(crate) fn new(world: &World) -> HostIndex {
+        let mut map = HashMap::with_capacity(world.servers.len());
+        for (i, server) in world.servers.iter().enumerate() {
+            map.insert(server.domain.clone(), i);
+            if let Some(web) = server.web_domain() {
+                map.insert(web.to_owned(), i);
+            }
+        }
+        HostIndex(map)
+    }
+
+    pub(crate) fn find<'w>(&self, world: &'w World, host: &str) -> Option<&'w SimServer> {
+        self.0.get(host).and_then(|&i| world.servers.get(i))
+    }
+}
+
+/// A name of 300 characters made of legal 60-character labels, so only the total-length
+/// rule (253) rejects it.
+fn overlong_name() -> String {
+    let label = "l".repeat(60);
+    format!("{label}.{label}.{label}.{label}.{}.social", "l".repeat(52))
+}
+
+impl World {
+    /// The scenario the crawler tests use: every kind and every quirk, most servers reachable
+    /// only through peer lists. See the module docs of `truth` for what an honest crawler
+    /// must count here; the sim's own tests pin the numbers.
+    pub fn standard() -> World {
+        use Behaviour as B;
+        use Kind as K;
+
+        let junk: Vec<String> = [
+            "127.0.0.1",
+            "localhost",
+            "10.0.0.1",
+            "https://wrong-shape.social/about",
+            "*.wild.social",
+            "foo bar.social",
+            "singlelabel",
+            "example.com:8443",
+            "",
+            "12345",
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .chain([overlong_name()])
+        .collect();
+        let harbor_peers: Vec<String> = [
+            "quietmoss.net",
+            "lanternfish.io",
+            "lanternfish.io",
+            "Lanternfish.IO",
+            "bücher.social",
+            "LOUD-HARBOR.SOCIAL.",
+            "sparkmarsh.xyz",
+            "threadloom.net",
+            "busyport.io",
+            "deadreef.net",
+            "slowtide.org",
+            "nofollow-garden.org",
+            "formerly-here.social",
+            "plainbakery.com",
+            "social.splitcove.net",
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .chain(junk.iter().cloned())
+        .collect();
+        // Misskey answers at most 100 instances a page; padding its list past that with
+        // re-spellings of known hosts puts latecomer-glade.org on page two only.
+        let known = [
+            "harbor-town.social",
+            "quietmoss.net",
+            "LANTERNFISH.IO",
+            "threadloom.net.",
+        ];
+        let sparkmarsh_peers: Vec<String> = known
+            .iter()
+            .cycle()
+            .take(104)
+            .map(|&h| h.to_owned())
+            .chain(junk.iter().cloned())
+            .chain(["latecomer-glade.org".to_owned()])
+            .collect();
+
+        let servers = vec![
+            // Seeds.
+            SimServer::new("harbor-town.social", K::Mastodon)
+                .with_usage(1200, 340, 610, 48000)
+                .with_peers(&harbor_peers),
+            SimServer::new("quietmoss.net", K::Mastodon)
+                .with_usage(800, 200, 400, 30000)
+                .closed()
+                .with_peers(&[
+                    "harbor-town.social",
+                    "copperkettle.fr",
+                    "tinyburrow.net",
+                    "petalframe.com",
+                    "oldcircle.de",
+                    "reelcanal.org",
+                    "veiledpond.fr",
+                    "zipstorm.io",
+                    "bloatedinfo.xyz",
+                    "floodgate-hub.com",
+                    "splitcove.net",
+                    "oddpath-lodge.net",
+                    "silentbay.org",
+                    "fernhollow.xyz",
+                    "xn--bcher-kva.social",
+                ]),
+            // Counted through peer lists.
+            SimServer::new("lanternfish.io", K::Mastodon)
+                .with_usage(150, 40, 90, 6000)
+                .with_peers(&["harbor-town.social", "hushmeadow.de"]),
+            SimServer::new("copperkettle.fr", K::Mastodon)
+                .with_usage(60, 12, 30, 2500)
+                .with_peers(&["linkraft.org", "paperwiki.org"]),
+            SimServer::new("xn--bcher-kva.social", K::Mastodon)
+                .with_usage(90, 30, 50, 3100)
+                .with_peers(&["harbor-town.social"]),
+            SimServer::new("loud-harbor.social", K::Mastodon).with_usage(45, 10, 20, 900),
+            SimServer::new("busyport.io", K::Mastodon)
+                .with_usage(300, 80, 150, 12000)
+                .with_peers(&["harbor-town.social"])
+                .with(B::RateLimitedFirst(2)),
+            SimServer::new("silentbay.org", K::Mastodon)
+                .with_usage(70, 15, 35, 2000)
+                .with(B::NoUsage),
+            SimServer::new("floodgate-hub.com", K::Mastodon)
+                .with_usage(25, 5, 10, 400)
+                .with(B::OversizedPeers),
+            SimServer::new("splitcove.net", K::Mastodon)
+                .with_usage(500, 120, 260, 21000)
+                .with_peers(&["quietmoss.net"])
+                .with(B::SplitDomain {
+                    web: "social.splitcove.net".to_owned(),
+                }),
+            SimServer::new("sparkmarsh.xyz", K::Misskey)
+                .with_usage(400, 90, 180, 75000)
+                .with_peers(&sparkmarsh_peers),
+            SimServer::new("latecomer-glade.org", K::Mastodon).with_usage(33, 7, 14, 700),
+            SimServer::new("threadloom.net", K::Lemmy)
+                .with_usage(2000, 450, 900, 8000)
+                .with_peers(&["harbor-town.social", "linkraft.org", "quietmoss.net"])
+                .with_blocked(&["grimspam.social", "trollden.net"]),
+            SimServer::new("linkraft.org", K::Lemmy)
+                .with_usage(350, 60, 140, 1500)
+                .with_peers(&["threadloom.net"])
+                .with_blocked(&["trollden.net"])
+                .with(B::WellKnownLinksObject),
+            SimServer::new("tinyburrow.net", K::GoToSocial)
+                .with_usage(5, 3, 4, 600)
+                .closed()
+                .with_peers(&["lonely-isle.net"]),
+            SimServer::new("fernhollow.xyz", K::Pleroma)
+                .with_usage(40, 9, 20, 3000)
+                .with_peers(&["quietmoss.net"])
+                .with(B::OnlyTotal),
+            SimServer::new("oddpath-lodge.net", K::Akkoma)
+                .with_usage(20, 6, 11, 4400)
+                .with_peers(&["quietmoss.net"])
+                .with(B::NodeInfoAtOddPath),
+            SimServer::new("petalframe.com", K::Pixelfed)
+                .with_usage(16, 4, 8, 60)
+                .with(B::NumbersAsStrings),
+            SimServer::new("oldcircle.de", K::Friendica)
+                .with_usage(190, 35, 85, 7900)
+                .with_peers(&["quietmoss.net"]),
+            SimServer::new("reelcanal.org", K::PeerTube).with_usage(30, 8, 15, 420),
+            // Opted out: their peers must not be followed.
+            SimServer::new("nofollow-garden.org", K::Mastodon)
+                .with_usage(100, 20, 50, 1000)
+                .with_peers(&["lonely-isle.net"])
+                .with(B::RobotsDisallowAll),
+            SimServer::new("hushmeadow.de", K::Misskey)
+                .with_usage(80, 20, 40, 9000)
+                .with_peers(&["lonely-isle.net"])
+                .with(B::RobotsDisallowFedicensus),
+            SimServer::new("veiledpond.fr", K::Pleroma)
+                .with_usage(12, 3, 6, 500)
+                .with_peers(&["lonely-isle.net"])
+                .with(B::NodeInfoPrivate),
+            SimServer::new("formerly-here.social", K::Mastodon)
+                .with_usage(10, 0, 2, 300)
+                .with(B::Gone410),
+            // Failing.
+            SimServer::new("deadreef.net", K::Mastodon)
+                .with_usage(77, 7, 17, 777)
+                .with(B::Dead),
+            SimServer::new("slowtide.org", K::Akkoma)
+                .with_usage(66, 6, 16, 666)
+                .with(B::Hang),
+            SimServer::new("bloatedinfo.xyz", K::Mastodon)
+                .with_usage(55, 5, 15, 555)
+                .with(B::OversizedNodeInfo),
+            SimServer::new("zipstorm.io", K::Mastodon)
+                .with_usage(44, 4, 14, 444)
+                .with(B::GzipBomb),
+            // Plain websites.
+            SimServer::new("plainbakery.com", K::NotFediverse),
+            SimServer::new("paperwiki.org", K::NotFediverse),
+            // Only in Lemmy blocked lists, or linked from nobody a crawler may read.
+            SimServer::new("grimspam.social", K::Mastodon).with_usage(9000, 9000, 9000, 9000),
+            SimServer::new("trollden.net", K::Mastodon).with_usage(8000, 8000, 8000, 8000),
+            SimServer::new("lonely-isle.net", K::Mastodon).with_usage(7000, 7000, 7000, 7000),
+        ];
+        World {
+            servers,
+            seeds: vec!["harbor-town.social".to_owned(), "QuietMoss.net".to_owned()],
+        }
+    }
+}
