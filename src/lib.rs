@@ -16,6 +16,8 @@ pub mod domain;
 pub mod fetch;
 pub mod outcome;
 pub mod parse;
+pub mod render;
+pub mod report;
 pub mod seeds;
 pub mod sim;
 pub mod snapshot;

@@ -8,6 +8,7 @@
 //! Types: [`Cli`], [`Command`]; function [`main`].
 
 pub mod crawl;
+pub mod report;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -49,6 +50,11 @@ pub struct Cli {
 pub enum Command {
     /// Discover servers and record a snapshot of each into the database.
     Crawl(crawl::CrawlArgs),
+    Report(report::ReportArgs),
+    /// Recreate the per-day rollup and every server's first/last-up times from the full
+    /// snapshot history (after a restore, an upgrade, or a suspected inconsistency).
+    /// Costs one pass over all snapshots.
+    Rebuild,
 }
 
 /// Parses arguments, runs the command, and turns its result into an exit code.
@@ -68,6 +74,8 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match &cli.command {
             Command::Crawl(args) => crawl::run(args, &cli).await,
+            Command::Report(args) => report::run(args, &cli.db).map(|()| ExitCode::SUCCESS),
+            Command::Rebuild => rebuild(&cli),
         }
     });
     match result {
@@ -77,6 +85,16 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn rebuild(cli: &Cli) -> anyhow::Result<ExitCode> {
+    let store = crate::store::Store::open_existing(&cli.db)?;
+    let done = crate::report::rebuild(&store)?;
+    println!(
+        "rebuilt {} daily rollup entries; {} of {} server records corrected",
+        done.daily_entries, done.servers_updated, done.servers
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Whether to draw progress bars: only for a person at a terminal.

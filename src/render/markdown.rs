@@ -1,0 +1,152 @@
+//! The Markdown report: headline and caveats first, then the numbers, the software
+//! split, what was left out and why, notes, the per-day series of a period, and the
+//! method.
+//!
+//! Types: none; functions only.
+
+use std::fmt::Write;
+
+use crate::render::number::thousands;
+use crate::report::headline::caveats;
+use crate::report::stats::{DayReport, Flagged, METHOD};
+use crate::report::{PeriodReport, Report};
+
+pub fn markdown(report: &Report) -> String {
+    let end = report.end();
+    let mut md = String::new();
+    let title = match report {
+        Report::Day(_) => end.date.in_words(),
+        Report::Period(p) => format!("{} to {}", p.since.in_words(), p.until.in_words()),
+    };
+    // Writing to a String cannot fail.
+    let _ = writeln!(md, "# Fediverse census: {title}\n");
+    let _ = writeln!(md, "**{}** {}\n", report.headline(), caveats(end));
+    numbers(&mut md, end);
+    software(&mut md, end);
+    flagged(&mut md, "Left out as suspect data", &end.excluded);
+    flagged(&mut md, "Suspect data included", &end.suspect_included);
+    if !end.notes.is_empty() {
+        md.push_str("## Notes\n\n");
+        for note in &end.notes {
+            let _ = writeln!(md, "- {note}");
+        }
+        md.push('\n');
+    }
+    if let Report::Period(period) = report {
+        per_day(&mut md, period);
+    }
+    let _ = write!(md, "## Method\n\n{METHOD}");
+    md
+}
+
+fn numbers(md: &mut String, day: &DayReport) {
+    let s = &day.servers;
+    let up = s.up as i64;
+    let covered = |n: u64| format!("{} of {}", thousands(n as i64), thousands(up));
+    let new = s
+        .new
+        .map_or("n/a (first day)".to_string(), |n| thousands(n as i64));
+    let rows = [
+        ("Servers up", thousands(up), String::new()),
+        (
+            "… answered that day",
+            thousands(s.observed as i64),
+            String::new(),
+        ),
+        (
+            "… carried forward (silent ≤ 7 days)",
+            thousands(s.carried_forward as i64),
+            String::new(),
+        ),
+        ("New servers", new, String::new()),
+        (
+            "Gone (30 days silent)",
+            thousands(s.gone as i64),
+            String::new(),
+        ),
+        (
+            "Left out as suspect",
+            thousands(s.excluded as i64),
+            String::new(),
+        ),
+        (
+            "Users",
+            thousands(day.users.total),
+            covered(day.coverage.users_total),
+        ),
+        (
+            "Monthly active users",
+            thousands(day.users.active_month),
+            covered(day.coverage.active_month),
+        ),
+        (
+            "Half-year active users",
+            thousands(day.users.active_halfyear),
+            covered(day.coverage.active_halfyear),
+        ),
+        (
+            "Local posts",
+            thousands(day.posts.local),
+            covered(day.coverage.local_posts),
+        ),
+    ];
+    let _ = writeln!(md, "## Numbers on {}\n", day.date.in_words());
+    md.push_str("| | Count | Reported by (servers) |\n|---|---:|---:|\n");
+    for (label, value, coverage) in rows {
+        let _ = writeln!(md, "| {label} | {value} | {coverage} |");
+    }
+    md.push('\n');
+}
+
+fn software(md: &mut String, day: &DayReport) {
+    md.push_str("## By software\n\n");
+    if day.by_software.is_empty() {
+        md.push_str("No servers counted.\n\n");
+        return;
+    }
+    md.push_str("| Software | Servers | Users | Monthly active users |\n|---|---:|---:|---:|\n");
+    for row in &day.by_software {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} |",
+            row.software,
+            thousands(row.servers as i64),
+            thousands(row.users_total),
+            thousands(row.active_month)
+        );
+    }
+    md.push('\n');
+}
+
+fn flagged(md: &mut String, title: &str, servers: &[Flagged]) {
+    if servers.is_empty() {
+        return;
+    }
+    let _ = writeln!(md, "## {title}\n");
+    for f in servers {
+        let _ = writeln!(md, "- `{}`: {}", f.domain, f.reason);
+    }
+    md.push('\n');
+}
+
+fn per_day(md: &mut String, period: &PeriodReport) {
+    md.push_str(
+        "## Per day\n\n| Date | Servers up | New | Gone | Users | Monthly active users |\n\
+         |---|---:|---:|---:|---:|---:|\n",
+    );
+    for day in &period.days {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} |",
+            day.date,
+            thousands(day.servers.up as i64),
+            day.servers
+                .new
+                .map_or("–".to_string(), |n| thousands(n as i64)),
+            thousands(day.servers.gone as i64),
+            thousands(day.users.total),
+            thousands(day.users.active_month)
+        );
+    }
+    md.push('\n');
+}

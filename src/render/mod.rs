@@ -1,0 +1,41 @@
+//! Rendering reports: Markdown, JSON, CSV and charts, and the report directory the CLI
+//! (`--out`) and the daily job write.
+//!
+//! Types: none of its own; see [`markdown`], [`csv`], [`charts`], [`number`].
+
+pub mod charts;
+pub mod csv;
+pub mod markdown;
+pub mod number;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use crate::report::Report;
+
+/// The report as one pretty-printed JSON document (the contract names are those of
+/// [`Report`]).
+pub fn json(report: &Report) -> String {
+    let mut text = serde_json::to_string_pretty(report).expect("reports serialize");
+    text.push('\n');
+    text
+}
+
+/// Writes `report.md`, `report.json`, `days.csv` and the charts (`users`, `servers`,
+/// `software`, each `.svg` and `.png`) into `dir`, creating it; returns the paths.
+pub fn write_report_dir(report: &Report, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut written = Vec::new();
+    for (name, text) in [
+        ("report.md", markdown::markdown(report)),
+        ("report.json", json(report)),
+        ("days.csv", csv::days_csv(report.days())),
+    ] {
+        let path = dir.join(name);
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        written.push(path);
+    }
+    written.extend(charts::write_charts(report, dir)?);
+    Ok(written)
+}

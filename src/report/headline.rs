@@ -1,0 +1,108 @@
+//! The sentences a journalist can paste: the headline, and the caveats that must travel
+//! with it (the Markdown report puts them in the very next sentence, not in fine print).
+//!
+//! Numbers carry thousands separators and dates are in words; the year is only given
+//! for a start date in another year than the end.
+//!
+//! Types: none; functions only.
+
+use crate::day::Day;
+use crate::render::number::{plural, thousands};
+use crate::report::stats::{DayReport, CARRY_DAYS};
+
+/// "The fediverse counted 608,837 monthly active users on 3,120 servers on November
+/// 7, 2022."
+pub fn day(day: &DayReport, software: Option<&str>) -> String {
+    format!(
+        "The fediverse counted {} on {} on {}.",
+        plural(
+            day.users.active_month.max(0) as u64,
+            "monthly active user",
+            "monthly active users"
+        ),
+        servers(day.servers.up, software),
+        day.date.in_words()
+    )
+}
+
+/// "199,430 new users across the fediverse since October 27, along with 437 new
+/// servers. That brings the total to 608,837 monthly active users on 3,120 servers."
+pub fn period(
+    since: Day,
+    end: &DayReport,
+    new_users: i64,
+    new_servers: u64,
+    software: Option<&str>,
+) -> String {
+    let users = match new_users {
+        0 => "No new users".to_string(),
+        n if n < 0 => plural(n.unsigned_abs(), "fewer user", "fewer users"),
+        n => plural(n as u64, "new user", "new users"),
+    };
+    let place = match software {
+        Some(name) => format!("on {name} servers"),
+        None => "across the fediverse".to_string(),
+    };
+    let since = if since.year() == end.date.year() {
+        since.month_day()
+    } else {
+        since.in_words()
+    };
+    let added = match new_servers {
+        0 => "no new servers".to_string(),
+        n => plural(n, "new server", "new servers"),
+    };
+    format!(
+        "{users} {place} since {since}, along with {added}. That brings the total to {} on {}.",
+        plural(
+            end.users.active_month.max(0) as u64,
+            "monthly active user",
+            "monthly active users"
+        ),
+        servers(end.servers.up, software),
+    )
+}
+
+fn servers(n: u64, software: Option<&str>) -> String {
+    match software {
+        Some(name) => plural(n, &format!("{name} server"), &format!("{name} servers")),
+        None => plural(n, "server", "servers"),
+    }
+}
+
+/// What the headline's numbers rest on: carried-forward servers, suspect exclusions
+/// and coverage of monthly active users, as one sentence.
+pub fn caveats(day: &DayReport) -> String {
+    let date = day.date.in_words();
+    let mut clauses = vec![match day.servers.carried_forward {
+        0 => format!("Every server counted answered on {date}"),
+        n => format!(
+            "The count includes {} that did not answer on {date} but did in the {CARRY_DAYS} \
+             days before",
+            plural(n, "server", "servers")
+        ),
+    }];
+    if day.servers.excluded > 0 {
+        clauses.push(format!(
+            "{} left out as suspect data",
+            plural(day.servers.excluded, "server was", "servers were")
+        ));
+    }
+    if !day.suspect_included.is_empty() {
+        clauses.push(format!(
+            "{} flagged as suspect {} included",
+            plural(day.suspect_included.len() as u64, "server", "servers"),
+            if day.suspect_included.len() == 1 {
+                "is"
+            } else {
+                "are"
+            }
+        ));
+    }
+    clauses.push(format!(
+        "{} of {} reported monthly active users",
+        thousands(day.coverage.active_month as i64),
+        plural(day.servers.up, "server", "servers")
+    ));
+    format!("{}.", clauses.join("; "))
+}

@@ -1,0 +1,93 @@
+//! Reports over more than a day: the figures of a period (D1, D2] and the report
+//! shapes the renderers print.
+//!
+//! Types: [`Report`] (what `fedicensus report` prints), [`DayOnly`] (one day plus its
+//! headline), [`PeriodReport`] (a period's figures, headline and daily series).
+
+use serde::Serialize;
+
+use crate::day::Day;
+use crate::report::headline;
+use crate::report::stats::DayReport;
+
+/// A report for one day (`--date`) or for a period (`--since`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Report {
+    Day(DayOnly),
+    Period(PeriodReport),
+}
+
+/// A one-day report: the day's numbers and a headline, as one JSON object.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DayOnly {
+    #[serde(flatten)]
+    pub day: DayReport,
+    pub headline: String,
+}
+
+/// The period (since, until]: figures compare `until` with `since`, and `days` runs
+/// from `since` through `until` inclusive, so its first entry is the starting point.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PeriodReport {
+    pub since: Day,
+    pub until: Day,
+    /// users.total(until) − users.total(since); negative when users were lost.
+    pub new_users: i64,
+    /// Sum of `servers.new` over the days after `since` through `until`.
+    pub new_servers: u64,
+    /// users.active_month(until).
+    pub active_users: i64,
+    /// users.total(until).
+    pub total_users: i64,
+    /// servers.up(until).
+    pub servers_up: u64,
+    pub headline: String,
+    pub days: Vec<DayReport>,
+}
+
+impl PeriodReport {
+    /// `days` must run from the period's start through its end, one entry per day.
+    pub fn new(days: Vec<DayReport>, software: Option<&str>) -> PeriodReport {
+        let first = days
+            .first()
+            .expect("a period has at least its starting day");
+        let last = &days[days.len() - 1];
+        let new_users = last.users.total.saturating_sub(first.users.total);
+        let new_servers = days[1..].iter().filter_map(|d| d.servers.new).sum();
+        PeriodReport {
+            since: first.date,
+            until: last.date,
+            new_users,
+            new_servers,
+            active_users: last.users.active_month,
+            total_users: last.users.total,
+            servers_up: last.servers.up,
+            headline: headline::period(first.date, last, new_users, new_servers, software),
+            days,
+        }
+    }
+}
+
+impl Report {
+    /// The daily series: one day for a one-day report.
+    pub fn days(&self) -> &[DayReport] {
+        match self {
+            Report::Day(only) => std::slice::from_ref(&only.day),
+            Report::Period(period) => &period.days,
+        }
+    }
+
+    /// The day the report's snapshot numbers are for: the date, or the period's end.
+    pub fn end(&self) -> &DayReport {
+        let days = self.days();
+        &days[days.len() - 1]
+    }
+
+    pub fn headline(&self) -> &str {
+        match self {
+            Report::Day(only) => &only.headline,
+            Report::Period(period) => &period.headline,
+        }
+    }
+}

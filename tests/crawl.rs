@@ -1,0 +1,393 @@
+//! End-to-end: the real `fedicensus crawl` binary against the simulated fediverse on
+//! 127.0.0.1, checked against the simulation's ground truth.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::Output;
+use std::time::Duration;
+
+use fedicensus::domain::Domain;
+use fedicensus::sim::{self, Behaviour, RequestRecord, SimHandle, World};
+use fedicensus::store::{Status, Store};
+
+const AT: &str = "2024-03-01T12:00:00Z";
+
+fn bin() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_fedicensus"))
+}
+
+/// Runs the binary without blocking the runtime that serves the simulation.
+async fn run(args: Vec<String>) -> Output {
+    tokio::task::spawn_blocking(move || bin().args(&args).output().expect("binary runs"))
+        .await
+        .unwrap()
+}
+
+fn crawl_args(db: &Path, seeds: &Path, sim: &SimHandle, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = vec![
+        "--db".into(),
+        db.display().to_string(),
+        "--quiet".into(),
+        "crawl".into(),
+        "--seeds".into(),
+        seeds.display().to_string(),
+        "--connect-to".into(),
+        sim.addr.to_string(),
+        "--plain-http".into(),
+        "--timeout".into(),
+        "2".into(),
+        "--json".into(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+fn write_seeds(dir: &Path, world: &World) -> std::path::PathBuf {
+    let path = dir.join("seeds.txt");
+    let mut text = String::from("# simulated seeds\n\nnot a domain\n");
+    for seed in &world.seeds {
+        text.push_str(seed);
+        text.push('\n');
+    }
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn summary(output: &Output) -> serde_json::Value {
+    assert!(
+        output.status.success(),
+        "crawl failed: {}\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        String::from_utf8_lossy(&output.stdout)
+    );
+    serde_json::from_slice(&output.stdout).expect("--json prints JSON")
+}
+
+/// Each server's latest snapshot numbers, by canonical domain.
+fn latest(db: &Path) -> BTreeMap<String, [i64; 4]> {
+    let store = Store::open_existing(db).unwrap();
+    let mut out = BTreeMap::new();
+    for snapshot in store.all_snapshots() {
+        let s = snapshot.unwrap();
+        let st = &s.stats;
+        out.insert(
+            s.domain.to_string(),
+            [
+                st.users_total.unwrap_or(0),
+                st.active_month.unwrap_or(0),
+                st.active_halfyear.unwrap_or(0),
+                st.local_posts.unwrap_or(0),
+            ],
+        );
+    }
+    out
+}
+
+fn hosts(requests: &[RequestRecord]) -> BTreeMap<String, Vec<String>> {
+    let mut by_host: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for r in requests {
+        by_host
+            .entry(r.host.clone())
+            .or_default()
+            .push(r.path.clone());
+    }
+    by_host
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crawl_counts_the_standard_world_exactly() {
+    let world = World::standard();
+    let truth = world.truth();
+    let sim = sim::serve(world.clone()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let seeds = write_seeds(dir.path(), &world);
+
+    let out = run(crawl_args(
+        &db,
+        &seeds,
+        &sim,
+        &["--per-host-rps", "10", "--at", AT],
+    ))
+    .await;
+    let s = summary(&out);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("line 3"),
+        "the bad seed line is reported with its number: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Exactly the servers the simulation says an honest crawler counts, with their numbers.
+    let got = latest(&db);
+    let counted: BTreeSet<String> = got.keys().cloned().collect();
+    assert_eq!(counted, truth.counted);
+    let sum = |i: usize| got.values().map(|v| v[i]).sum::<i64>();
+    assert_eq!(
+        [sum(0), sum(1), sum(2), sum(3)],
+        [
+            truth.users_total,
+            truth.active_month,
+            truth.active_halfyear,
+            truth.local_posts
+        ]
+    );
+    assert_eq!(s["servers_up"], truth.counted.len());
+    let opted_out: u64 = s["opted_out"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(opted_out as usize, truth.opted_out.len());
+    assert_eq!(s["failed"]["not_fediverse"], truth.not_fediverse.len());
+    assert!(
+        s["rejected_peers"].as_u64().unwrap() >= 8,
+        "junk peers are counted: {s}"
+    );
+    assert_eq!(s["interrupted"], false);
+
+    let requests = sim.requests();
+    let by_host = hosts(&requests);
+    // Junk, blocked-only and unreachable names never receive a request.
+    for name in &truth.never_contact {
+        assert!(
+            !by_host.contains_key(name),
+            "{name} was contacted: {:?}",
+            by_host.get(name)
+        );
+    }
+    // Opted-out servers: nothing after the request that told us.
+    for server in world
+        .servers
+        .iter()
+        .filter(|s| truth.opted_out.contains(&s.domain))
+    {
+        let paths = by_host.get(&server.domain).cloned().unwrap_or_default();
+        let robots = server.has(&Behaviour::RobotsDisallowAll)
+            || server.has(&Behaviour::RobotsDisallowFedicensus);
+        let gone = server.has(&Behaviour::Gone410);
+        for p in &paths {
+            // Robots: robots.txt only. Gone: until the first 410. Private NodeInfo: until
+            // the NodeInfo document that says so.
+            let allowed = p == "/robots.txt"
+                || (!robots && p == "/.well-known/nodeinfo")
+                || (!robots && !gone && p.starts_with("/nodeinfo/"));
+            assert!(allowed, "{} got {p} after opting out", server.domain);
+        }
+        assert!(!paths.is_empty(), "{} was never asked", server.domain);
+    }
+    // Every request carries our user agent, and no host is asked faster than allowed.
+    assert!(requests.iter().all(|r| r
+        .user_agent
+        .as_deref()
+        .is_some_and(|ua| ua.starts_with("fedicensus/"))));
+    let mut last: BTreeMap<&str, std::time::Instant> = BTreeMap::new();
+    for r in &requests {
+        if let Some(prev) = last.insert(&r.host, r.at) {
+            let gap = r.at.duration_since(prev);
+            assert!(
+                gap >= Duration::from_millis(80),
+                "{} asked twice within {gap:?} at --per-host-rps 10",
+                r.host
+            );
+        }
+    }
+
+    // The split domain is one server under its apex, with the web name as alias.
+    let store = Store::open_existing(&db).unwrap();
+    let web = store
+        .server(&Domain::parse("social.splitcove.net").unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        web.status,
+        Status::Alias {
+            canonical: Domain::parse("splitcove.net").unwrap()
+        }
+    );
+    let apex = store
+        .server(&Domain::parse("splitcove.net").unwrap())
+        .unwrap()
+        .unwrap();
+    assert!(apex
+        .aliases
+        .contains(&Domain::parse("social.splitcove.net").unwrap()));
+    let snapshots = store.snapshot_count();
+    drop(store);
+
+    // A rerun at the same instant is idempotent: same snapshots, same numbers.
+    let again = summary(
+        &run(crawl_args(
+            &db,
+            &seeds,
+            &sim,
+            &["--per-host-rps", "50", "--at", AT],
+        ))
+        .await,
+    );
+    assert_eq!(again["servers_up"], truth.counted.len());
+    assert_eq!(again["newly_discovered"], 0);
+    assert_eq!(
+        Store::open_existing(&db).unwrap().snapshot_count(),
+        snapshots
+    );
+    assert_eq!(latest(&db), got);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_loses_no_snapshot_and_a_rerun_completes() {
+    let world = World::standard();
+    let truth = world.truth();
+    let sim = sim::serve(world.clone()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let seeds = write_seeds(dir.path(), &world);
+
+    let args = crawl_args(&db, &seeds, &sim, &["--per-host-rps", "3", "--at", AT]);
+    let mut child = bin()
+        .args(&args)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let before = latest(&db);
+    assert!(
+        !before.is_empty(),
+        "some snapshots were written before the kill"
+    );
+    assert!(
+        before.len() < truth.counted.len(),
+        "the kill came before the end"
+    );
+
+    let s = summary(
+        &run(crawl_args(
+            &db,
+            &seeds,
+            &sim,
+            &["--per-host-rps", "50", "--at", AT],
+        ))
+        .await,
+    );
+    assert_eq!(s["servers_up"], truth.counted.len());
+    let after = latest(&db);
+    for (domain, numbers) in &before {
+        assert_eq!(
+            after.get(domain),
+            Some(numbers),
+            "{domain} kept its snapshot"
+        );
+    }
+    assert_eq!(
+        after.keys().cloned().collect::<BTreeSet<_>>(),
+        truth.counted
+    );
+    assert_eq!(
+        Store::open_existing(&db).unwrap().snapshot_count(),
+        truth.counted.len(),
+        "one snapshot per server: the rerun overwrote, never duplicated"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_process_fails_at_once_naming_the_lock() {
+    let world = World::standard();
+    let sim = sim::serve(world.clone()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let seeds = write_seeds(dir.path(), &world);
+    let args = crawl_args(&db, &seeds, &sim, &["--per-host-rps", "1"]);
+    let mut first = bin()
+        .args(&args)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+
+    let started = std::time::Instant::now();
+    let second = run(args.clone()).await;
+    first.kill().unwrap();
+    first.wait().unwrap();
+    assert_eq!(second.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        err.contains("locked by another fedicensus process"),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "it failed at once"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exclusions_and_max_servers_bound_the_crawl() {
+    let world = World::standard();
+    let sim = sim::serve(world.clone()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let seeds = write_seeds(dir.path(), &world);
+    let exclude = dir.path().join("exclude.txt");
+    std::fs::write(&exclude, "# opt-outs\nthreadloom.net\nsplitcove.net\n").unwrap();
+    let exclude_arg = exclude.display().to_string();
+    let out = run(crawl_args(
+        &db,
+        &seeds,
+        &sim,
+        &[
+            "--per-host-rps",
+            "50",
+            "--exclude",
+            &exclude_arg,
+            "--max-servers",
+            "8",
+            "--at",
+            AT,
+        ],
+    ))
+    .await;
+    let s = summary(&out);
+    assert!(
+        s["known"].as_u64().unwrap() <= 8 + 2,
+        "known stays near --max-servers: {s}"
+    );
+    assert!(s["capped"].as_u64().unwrap() > 0);
+    let by_host = hosts(&sim.requests());
+    for name in ["threadloom.net", "splitcove.net", "social.splitcove.net"] {
+        assert!(
+            !by_host.contains_key(name),
+            "{name} is excluded but was contacted"
+        );
+    }
+}
+
+#[test]
+fn usage_errors_exit_2_and_say_what_to_do() {
+    let out = bin().args(["crawl", "--plain-http"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--connect-to"));
+    let out = bin().args(["crawl", "--at", "yesterday"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("RFC 3339"));
+    let out = bin()
+        .args(["crawl", "--per-host-rps", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let dir = tempfile::tempdir().unwrap();
+    let out = bin()
+        .args([
+            "--db",
+            &dir.path().join("db").display().to_string(),
+            "crawl",
+            "--seeds",
+            "/nonexistent/seeds.txt",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/seeds.txt"));
+}
