@@ -11,7 +11,9 @@
 
 pub mod cli;
 pub mod crawl;
+pub mod daily;
 pub mod day;
+pub mod demo;
 pub mod domain;
 pub mod fetch;
 pub mod outcome;

@@ -10,47 +10,16 @@ use fedicensus::domain::Domain;
 use fedicensus::sim::{self, Behaviour, RequestRecord, SimHandle, World};
 use fedicensus::store::{Status, Store};
 
+mod common;
+
+use common::{bin, run, write_seeds};
+
 const AT: &str = "2024-03-01T12:00:00Z";
 
-fn bin() -> std::process::Command {
-    std::process::Command::new(env!("CARGO_BIN_EXE_fedicensus"))
-}
-
-/// Runs the binary without blocking the runtime that serves the simulation.
-async fn run(args: Vec<String>) -> Output {
-    tokio::task::spawn_blocking(move || bin().args(&args).output().expect("binary runs"))
-        .await
-        .unwrap()
-}
-
 fn crawl_args(db: &Path, seeds: &Path, sim: &SimHandle, extra: &[&str]) -> Vec<String> {
-    let mut args: Vec<String> = vec![
-        "--db".into(),
-        db.display().to_string(),
-        "--quiet".into(),
-        "crawl".into(),
-        "--seeds".into(),
-        seeds.display().to_string(),
-        "--connect-to".into(),
-        sim.addr.to_string(),
-        "--plain-http".into(),
-        "--timeout".into(),
-        "2".into(),
-        "--json".into(),
-    ];
+    let mut args = common::sim_args(db, "crawl", seeds, sim, &["--json"]);
     args.extend(extra.iter().map(|s| s.to_string()));
     args
-}
-
-fn write_seeds(dir: &Path, world: &World) -> std::path::PathBuf {
-    let path = dir.join("seeds.txt");
-    let mut text = String::from("# simulated seeds\n\nnot a domain\n");
-    for seed in &world.seeds {
-        text.push_str(seed);
-        text.push('\n');
-    }
-    std::fs::write(&path, text).unwrap();
-    path
 }
 
 fn summary(output: &Output) -> serde_json::Value {
@@ -140,6 +109,15 @@ async fn crawl_counts_the_standard_world_exactly() {
         .sum();
     assert_eq!(opted_out as usize, truth.opted_out.len());
     assert_eq!(s["failed"]["not_fediverse"], truth.not_fediverse.len());
+    // Hostile servers fail with their reason: a dead host, a hanging one, an oversized
+    // NodeInfo and a gzip bomb.
+    assert_eq!(s["failed"]["connect"], 1, "{s}");
+    assert_eq!(s["failed"]["timeout"], 1, "{s}");
+    assert_eq!(s["failed"]["too_large"], 2, "{s}");
+    assert_eq!(
+        s["failed"]["rate_limited"], 0,
+        "Retry-After was honoured: {s}"
+    );
     assert!(
         s["rejected_peers"].as_u64().unwrap() >= 8,
         "junk peers are counted: {s}"

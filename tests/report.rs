@@ -688,7 +688,7 @@ fn png_size(bytes: &[u8]) -> (u32, u32) {
 }
 
 fn assert_report_dir(dir: &Path) {
-    for name in ["report.md", "report.json", "days.csv"] {
+    for name in ["report.md", "report.json", "days.csv", "index.html"] {
         assert!(dir.join(name).is_file(), "{name}");
     }
     for chart in ["users", "servers", "software"] {
@@ -736,7 +736,7 @@ fn report_dir_for_a_period_and_a_single_day() {
         &Filter::default(),
     );
     let written = render::write_report_dir(&period, &out.path().join("period")).unwrap();
-    assert_eq!(written.len(), 9);
+    assert_eq!(written.len(), 10);
     assert_report_dir(&out.path().join("period"));
 
     let one = f.report(Scope::Day(Some(d(0))), &Filter::default());

@@ -8,7 +8,10 @@
 //! Types: [`Cli`], [`Command`]; function [`main`].
 
 pub mod crawl;
+pub mod daily;
+pub mod demo;
 pub mod report;
+pub mod server;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -51,6 +54,9 @@ pub enum Command {
     /// Discover servers and record a snapshot of each into the database.
     Crawl(crawl::CrawlArgs),
     Report(report::ReportArgs),
+    Daily(daily::DailyArgs),
+    Demo(demo::DemoArgs),
+    Server(server::ServerArgs),
     /// Recreate the per-day rollup and every server's first/last-up times from the full
     /// snapshot history (after a restore, an upgrade, or a suspected inconsistency).
     /// Costs one pass over all snapshots.
@@ -76,6 +82,9 @@ pub fn main() -> ExitCode {
             Command::Crawl(args) => crawl::run(args, &cli).await,
             Command::Report(args) => report::run(args, &cli.db).map(|()| ExitCode::SUCCESS),
             Command::Rebuild => rebuild(&cli),
+            Command::Daily(args) => daily::run(args, &cli).await,
+            Command::Demo(args) => demo::run(args, &cli).await,
+            Command::Server(args) => server::run(args, &cli).map(|()| ExitCode::SUCCESS),
         }
     });
     match result {

@@ -142,7 +142,21 @@ pub async fn crawl(
     for record in store.servers() {
         let record = record?;
         frontier.known.insert(record.domain.clone());
-        if options.exclude.covers(&record.domain) || matches!(record.status, Status::Alias { .. }) {
+        if options.exclude.covers(&record.domain) {
+            // The operator's opt-out list also takes the server out of every report.
+            if !matches!(
+                record.status,
+                Status::OptedOut {
+                    how: OptOut::Excluded
+                }
+            ) {
+                let mut record = record;
+                record.record_opt_out(at, OptOut::Excluded);
+                store.put_server(&record)?;
+            }
+            continue;
+        }
+        if matches!(record.status, Status::Alias { .. }) {
             continue;
         }
         if record.is_due(at) {

@@ -6,12 +6,13 @@
 //! library is needed. The x axis is a day index labelled with dates, so a one-day
 //! report still gets a valid chart (one point).
 //!
-//! Types: none; [`write_charts`] is the entry point, [`SIZE`] the PNG size.
+//! Types: [`Chart`] (one chart; [`Chart::svg`] draws it to a string, which the HTML
+//! page inlines); [`write_charts`] writes the files, [`SIZE`] is every chart's size.
 
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 
-use anyhow::anyhow;
+use anyhow::{anyhow, Context};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -27,47 +28,48 @@ pub const SIZE: (u32, u32) = (1000, 600);
 const TOP_SOFTWARE: usize = 8;
 const FONT: &str = "sans-serif";
 
-#[derive(Clone, Copy)]
-enum Chart {
+/// One of the report's charts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chart {
     Users,
     Servers,
     Software,
 }
 
 impl Chart {
-    const ALL: [Chart; 3] = [Chart::Users, Chart::Servers, Chart::Software];
+    pub const ALL: [Chart; 3] = [Chart::Users, Chart::Servers, Chart::Software];
 
-    fn name(self) -> &'static str {
+    /// The file stem, also usable as an HTML id.
+    pub fn name(self) -> &'static str {
         match self {
             Chart::Users => "users",
             Chart::Servers => "servers",
             Chart::Software => "software",
         }
     }
+
+    /// The chart as an SVG document of [`SIZE`] (with a `viewBox`, so it scales when
+    /// inlined in HTML).
+    pub fn svg(self, report: &Report) -> anyhow::Result<String> {
+        let mut svg = String::new();
+        draw(
+            self,
+            report,
+            SVGBackend::with_string(&mut svg, SIZE).into_drawing_area(),
+        )
+        .map_err(|e| anyhow!("cannot draw the {} chart: {e}", self.name()))?;
+        Ok(svg)
+    }
 }
 
 /// Writes `users`, `servers` and `software` charts as `.svg` and `.png` into `dir`,
 /// returning the paths written.
 pub fn write_charts(report: &Report, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    static FONTS: Once = Once::new();
-    FONTS.call_once(|| {
-        for (style, bytes) in [
-            (FontStyle::Normal, dejavu::sans::regular()),
-            (FontStyle::Bold, dejavu::sans::bold()),
-        ] {
-            register_font(FONT, style, bytes)
-                .unwrap_or_else(|_| panic!("the embedded DejaVu Sans is a valid font"));
-        }
-    });
     let mut written = Vec::new();
     for chart in Chart::ALL {
         let svg = dir.join(format!("{}.svg", chart.name()));
-        draw(
-            chart,
-            report,
-            SVGBackend::new(&svg, SIZE).into_drawing_area(),
-        )
-        .map_err(|e| anyhow!("cannot draw {}: {e}", svg.display()))?;
+        std::fs::write(&svg, chart.svg(report)?)
+            .with_context(|| format!("cannot write {}", svg.display()))?;
         let png = dir.join(format!("{}.png", chart.name()));
         draw(
             chart,
@@ -80,6 +82,21 @@ pub fn write_charts(report: &Report, dir: &Path) -> anyhow::Result<Vec<PathBuf>>
     Ok(written)
 }
 
+/// Registers the embedded DejaVu Sans under [`FONT`]: every backend lays text out
+/// with it, and a process needs it only once.
+fn register_fonts() {
+    static FONTS: Once = Once::new();
+    FONTS.call_once(|| {
+        for (style, bytes) in [
+            (FontStyle::Normal, dejavu::sans::regular()),
+            (FontStyle::Bold, dejavu::sans::bold()),
+        ] {
+            register_font(FONT, style, bytes)
+                .unwrap_or_else(|_| panic!("the embedded DejaVu Sans is a valid font"));
+        }
+    });
+}
+
 type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 type Frame<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
@@ -88,6 +105,7 @@ fn draw<DB: DrawingBackend>(
     report: &Report,
     root: DrawingArea<DB, Shift>,
 ) -> DrawResult<DB> {
+    register_fonts();
     root.fill(&WHITE)?;
     let days = report.days();
     let dates: Vec<String> = days

@@ -1,10 +1,11 @@
-//! Rendering reports: Markdown, JSON, CSV and charts, and the report directory the CLI
-//! (`--out`) and the daily job write.
+//! Rendering reports: Markdown, JSON, CSV, charts and the HTML page, and the report
+//! directory the CLI (`--out`) and the daily job write.
 //!
-//! Types: none of its own; see [`markdown`], [`csv`], [`charts`], [`number`].
+//! Types: none of its own; see [`markdown`], [`csv`], [`charts`], [`html`], [`number`].
 
 pub mod charts;
 pub mod csv;
+pub mod html;
 pub mod markdown;
 pub mod number;
 
@@ -22,7 +23,7 @@ pub fn json(report: &Report) -> String {
     text
 }
 
-/// Writes `report.md`, `report.json`, `days.csv` and the charts (`users`, `servers`,
+/// Writes `report.md`, `report.json`, `days.csv`, `index.html` and the charts (`users`, `servers`,
 /// `software`, each `.svg` and `.png`) into `dir`, creating it; returns the paths.
 pub fn write_report_dir(report: &Report, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -31,6 +32,7 @@ pub fn write_report_dir(report: &Report, dir: &Path) -> anyhow::Result<Vec<PathB
         ("report.md", markdown::markdown(report)),
         ("report.json", json(report)),
         ("days.csv", csv::days_csv(report.days())),
+        ("index.html", html::index_html(report)?),
     ] {
         let path = dir.join(name);
         std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;

@@ -1,0 +1,408 @@
+//! `index.html`: the report as one page for people who would rather look than read.
+//! It leads with the headline and its caveats, then the last day's numbers with their
+//! change since the day before and the week before, the charts, the software split,
+//! what was left out as suspect and why, the notes and the method.
+//!
+//! The page is self-contained so that it opens from disk and can be mailed or archived
+//! as one file: the charts are inline SVG, the style is one inline `<style>` on the
+//! system font stack, and there are no scripts. Every string that comes from data
+//! (software and domain names, reasons, notes, the headline) is written through
+//! [`Escaped`]: a server may call its software `<script>`.
+//!
+//! Scrapers and tests find the key numbers by id, as `<data value="raw">`: `servers-up`,
+//! `users-total`, `active-month`, `active-halfyear`, `posts-local`, `servers-new`, each
+//! with `-day` and `-week` for its change (a `<span>` holding "—" when the report does
+//! not reach back that far), and `headline`, `caveats`, `by-software`, `excluded`.
+//!
+//! Types: [`Escaped`] (text made safe for HTML); [`index_html`] is the entry point.
+
+use std::fmt::{self, Write};
+
+use crate::render::charts::Chart;
+use crate::render::number::thousands;
+use crate::report::headline::caveats;
+use crate::report::stats::{Coverage, DayReport, Flagged, METHOD};
+use crate::report::Report;
+
+const STYLE: &str = r#"
+:root { color-scheme: light; --fg: #1f2328; --muted: #59636e; --line: #d1d9e0;
+  --card: #fff; --up: #1a7f37; --down: #cf222e; }
+* { box-sizing: border-box; }
+body { margin: 0; background: #f6f8fa; color: var(--fg); line-height: 1.5;
+  font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans",
+    "Liberation Sans", "Helvetica Neue", Arial, sans-serif; }
+main { max-width: 64rem; margin: 0 auto; padding: 2rem 1.25rem 3rem; }
+h1 { font-size: 2rem; line-height: 1.2; margin: 0; }
+h2 { font-size: 1.35rem; margin: 2.5rem 0 .75rem; }
+.date { color: var(--muted); margin: .25rem 0 1.25rem; }
+.headline { font-size: 1.35rem; font-weight: 600; margin: 0 0 .5rem; }
+.caveats, .small { color: var(--muted); }
+.tiles { display: grid; gap: 1rem;
+  grid-template-columns: repeat(auto-fill, minmax(18rem, 1fr)); }
+.tile, figure, table { background: var(--card); border: 1px solid var(--line);
+  border-radius: .5rem; }
+.tile { padding: 1rem 1.25rem; }
+.tile h3 { font-size: 1rem; color: var(--muted); margin: 0; }
+.tile p { margin: 0; }
+.value { font-size: 2.1rem; font-weight: 700; font-variant-numeric: tabular-nums; }
+.change data, .change span { font-weight: 600; font-variant-numeric: tabular-nums; }
+.up { color: var(--up); }
+.down { color: var(--down); }
+.same, .unknown { color: var(--muted); }
+figure { margin: 0 0 1rem; padding: .5rem; }
+figure svg { display: block; width: 100%; height: auto; }
+table { border-collapse: separate; border-spacing: 0; width: 100%; overflow: hidden; }
+th, td { padding: .45rem .9rem; text-align: left; border-bottom: 1px solid var(--line); }
+tr:last-child td { border-bottom: 0; }
+th { background: #eef1f4; }
+.n { text-align: right; font-variant-numeric: tabular-nums; }
+.domain { overflow-wrap: anywhere; font-family: ui-monospace, "SFMono-Regular", Menlo,
+  Consolas, "Liberation Mono", monospace; }
+details { margin-top: 2rem; }
+summary { cursor: pointer; font-weight: 600; }
+footer { margin-top: 2rem; color: var(--muted); font-size: .9rem; }
+"#;
+
+/// Text to be written into HTML, element content or a quoted attribute alike: the
+/// characters that could end either are written as entities.
+pub struct Escaped<'a>(pub &'a str);
+
+impl fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut rest = self.0;
+        while let Some(at) = rest.find(['&', '<', '>', '"', '\'']) {
+            f.write_str(&rest[..at])?;
+            f.write_str(match rest.as_bytes()[at] {
+                b'&' => "&amp;",
+                b'<' => "&lt;",
+                b'>' => "&gt;",
+                b'"' => "&quot;",
+                _ => "&#39;",
+            })?;
+            rest = &rest[at + 1..];
+        }
+        f.write_str(rest)
+    }
+}
+
+/// How a number's change over a span (D−k, D] is computed.
+enum Kind {
+    /// A count on the day: the change is the difference between the span's ends.
+    Level(fn(&DayReport) -> i64),
+    /// Events of each day: the change is their sum over the span, unknown when a day
+    /// in it has no count (the census's first day has no new servers).
+    Flow(fn(&DayReport) -> Option<u64>),
+}
+
+/// A key number of the page.
+struct Measure {
+    id: &'static str,
+    label: &'static str,
+    kind: Kind,
+    /// How many of the servers up reported it; `None` for counts of servers.
+    coverage: Option<fn(&Coverage) -> u64>,
+}
+
+const MEASURES: [Measure; 6] = [
+    Measure {
+        id: "servers-up",
+        label: "Servers up",
+        kind: Kind::Level(|d| d.servers.up as i64),
+        coverage: None,
+    },
+    Measure {
+        id: "users-total",
+        label: "Users",
+        kind: Kind::Level(|d| d.users.total),
+        coverage: Some(|c| c.users_total),
+    },
+    Measure {
+        id: "active-month",
+        label: "Monthly active users",
+        kind: Kind::Level(|d| d.users.active_month),
+        coverage: Some(|c| c.active_month),
+    },
+    Measure {
+        id: "active-halfyear",
+        label: "Half-year active users",
+        kind: Kind::Level(|d| d.users.active_halfyear),
+        coverage: Some(|c| c.active_halfyear),
+    },
+    Measure {
+        id: "posts-local",
+        label: "Local posts",
+        kind: Kind::Level(|d| d.posts.local),
+        coverage: Some(|c| c.local_posts),
+    },
+    Measure {
+        id: "servers-new",
+        label: "New servers",
+        kind: Kind::Flow(|d| d.servers.new),
+        coverage: None,
+    },
+];
+
+impl Kind {
+    fn on(&self, day: &DayReport) -> Option<i64> {
+        match self {
+            Kind::Level(value) => Some(value(day)),
+            Kind::Flow(count) => count(day).map(|n| n as i64),
+        }
+    }
+
+    /// `span` runs from D−k through D.
+    fn change(&self, span: &[DayReport]) -> Option<i64> {
+        match (self, span) {
+            (Kind::Level(value), [first, .., last]) => {
+                Some(value(last).saturating_sub(value(first)))
+            }
+            (Kind::Flow(_), [_, after @ ..]) => after.iter().map(|d| self.on(d)).sum(),
+            _ => None,
+        }
+    }
+}
+
+/// "+1,234", "−56" (a minus sign, not a hyphen), "0".
+fn signed(n: i64) -> String {
+    match n.signum() {
+        1 => format!("+{}", thousands(n)),
+        -1 => format!("−{}", &thousands(n)[1..]),
+        _ => "0".to_string(),
+    }
+}
+
+/// The page for `report`: its numbers are those of the report's last day, D. The
+/// changes need D−1 and D−7 among the report's days (a period report over (D−30, D]
+/// has them); where they are missing, the change shows "—".
+pub fn index_html(report: &Report) -> anyhow::Result<String> {
+    let end = report.end();
+    let date = end.date.in_words();
+    let mut html = String::new();
+    write!(
+        html,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>Fediverse census: {date}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
+         <main>\n<header>\n<h1>Fediverse census</h1>\n<p class=\"date\">{date} (UTC)</p>\n\
+         <p class=\"headline\" id=\"headline\">{}</p>\n\
+         <p class=\"caveats\" id=\"caveats\">{}</p>\n</header>\n",
+        Escaped(report.headline()),
+        Escaped(&caveats(end)),
+    )?;
+    numbers(&mut html, report.days())?;
+    html.push_str("<section id=\"charts\">\n<h2>Charts</h2>\n");
+    for chart in Chart::ALL {
+        write!(
+            html,
+            "<figure id=\"chart-{}\">\n{}</figure>\n",
+            chart.name(),
+            chart.svg(report)?
+        )?;
+    }
+    html.push_str("</section>\n");
+    software(&mut html, end)?;
+    flagged(
+        &mut html,
+        "excluded",
+        "Left out as suspect data",
+        &end.excluded,
+    )?;
+    // Only `--include-suspect` counts suspect servers; saying "none" otherwise would
+    // suggest the rules found nothing.
+    if !end.suspect_included.is_empty() {
+        flagged(
+            &mut html,
+            "suspect-included",
+            "Suspect data included",
+            &end.suspect_included,
+        )?;
+    }
+    notes(&mut html, end)?;
+    write!(
+        html,
+        "<footer>Made by fedicensus {} from its database; every day is a UTC calendar \
+         day.</footer>\n</main>\n</body>\n</html>\n",
+        env!("CARGO_PKG_VERSION")
+    )?;
+    Ok(html)
+}
+
+/// The tiles of the key numbers on the last day, each with its change since one day
+/// and one week before.
+fn numbers(html: &mut String, days: &[DayReport]) -> fmt::Result {
+    let end = &days[days.len() - 1];
+    // The days from D−k through D, if the report reaches back to D−k.
+    let span = |k: i64| {
+        let from = end.date.add_days(-k);
+        days.iter()
+            .position(|d| d.date == from)
+            .map(|at| &days[at..])
+    };
+    let spans = [("day", 1), ("week", 7)].map(|(suffix, k)| (suffix, k, span(k)));
+    write!(
+        html,
+        "<section id=\"numbers\">\n<h2>Numbers on {}</h2>\n<div class=\"tiles\">\n",
+        end.date.in_words()
+    )?;
+    for m in &MEASURES {
+        write!(
+            html,
+            "<div class=\"tile\">\n<h3>{}</h3>\n<p class=\"value\">",
+            m.label
+        )?;
+        number(html, m.id, m.kind.on(end), false)?;
+        html.push_str("</p>\n");
+        for (suffix, k, span) in &spans {
+            html.push_str("<p class=\"change\">");
+            let change = span.and_then(|s| m.kind.change(s));
+            number(html, &format!("{}-{suffix}", m.id), change, true)?;
+            writeln!(html, " since {}</p>", end.date.add_days(-k).month_day())?;
+        }
+        if let Some(covered) = m.coverage {
+            writeln!(
+                html,
+                "<p class=\"small\">reported by {} of {} servers</p>",
+                thousands(covered(&end.coverage) as i64),
+                thousands(end.servers.up as i64)
+            )?;
+        }
+        html.push_str("</div>\n");
+    }
+    html.push_str("</div>\n");
+    if spans.iter().any(|(_, _, span)| span.is_none()) {
+        html.push_str(
+            "<p class=\"small\">—: the report does not reach back that far (the census is \
+             younger, or the period shorter), so there is nothing to compare with.</p>\n",
+        );
+    }
+    html.push_str("</section>\n");
+    Ok(())
+}
+
+/// `<data id value>` for a known number, a "—" otherwise. A change is shown signed and
+/// coloured by its sign; a count is shown plain.
+fn number(html: &mut String, id: &str, n: Option<i64>, change: bool) -> fmt::Result {
+    let Some(n) = n else {
+        return write!(html, "<span id=\"{id}\" class=\"unknown\">—</span>");
+    };
+    if !change {
+        return write!(
+            html,
+            "<data id=\"{id}\" value=\"{n}\">{}</data>",
+            thousands(n)
+        );
+    }
+    let class = match n.signum() {
+        1 => "up",
+        -1 => "down",
+        _ => "same",
+    };
+    write!(
+        html,
+        "<data id=\"{id}\" class=\"{class}\" value=\"{n}\">{}</data>",
+        signed(n)
+    )
+}
+
+fn software(html: &mut String, day: &DayReport) -> fmt::Result {
+    html.push_str("<section>\n<h2>By software</h2>\n");
+    if day.by_software.is_empty() {
+        html.push_str("<p>No servers counted.</p>\n</section>\n");
+        return Ok(());
+    }
+    html.push_str(
+        "<table id=\"by-software\">\n<thead><tr><th>Software</th><th class=\"n\">Servers</th>\
+         <th class=\"n\">Users</th><th class=\"n\">Monthly active users</th></tr></thead>\n\
+         <tbody>\n",
+    );
+    for row in &day.by_software {
+        writeln!(
+            html,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+             <td class=\"n\">{}</td></tr>",
+            Escaped(&row.software),
+            thousands(row.servers as i64),
+            thousands(row.users_total),
+            thousands(row.active_month)
+        )?;
+    }
+    html.push_str("</tbody>\n</table>\n</section>\n");
+    Ok(())
+}
+
+/// The flagged servers with their reasons.
+fn flagged(html: &mut String, id: &str, title: &str, servers: &[Flagged]) -> fmt::Result {
+    write!(html, "<section>\n<h2>{title}</h2>\n")?;
+    if servers.is_empty() {
+        write!(html, "<p id=\"{id}\">None.</p>\n</section>\n")?;
+        return Ok(());
+    }
+    write!(
+        html,
+        "<table id=\"{id}\">\n<thead><tr><th>Server</th><th>Reason</th></tr></thead>\n<tbody>\n"
+    )?;
+    for f in servers {
+        writeln!(
+            html,
+            "<tr><td class=\"domain\">{}</td><td>{}</td></tr>",
+            Escaped(f.domain.as_str()),
+            Escaped(&f.reason)
+        )?;
+    }
+    html.push_str("</tbody>\n</table>\n</section>\n");
+    Ok(())
+}
+
+/// The day's notes and the method, folded: the rules behind every number.
+fn notes(html: &mut String, day: &DayReport) -> fmt::Result {
+    if !day.notes.is_empty() {
+        html.push_str("<section id=\"notes\">\n<h2>Notes</h2>\n<ul>\n");
+        for note in &day.notes {
+            writeln!(html, "<li>{}</li>", Escaped(note))?;
+        }
+        html.push_str("</ul>\n</section>\n");
+    }
+    html.push_str("<details id=\"method\">\n<summary>How the census counts</summary>\n<ul>\n");
+    for rule in METHOD.lines().filter_map(|l| l.strip_prefix("- ")) {
+        writeln!(html, "<li>{}</li>", Escaped(rule))?;
+    }
+    html.push_str("</ul>\n</details>\n");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_covers_what_ends_text_or_attributes() {
+        let escaped = |s: &str| Escaped(s).to_string();
+        assert_eq!(
+            escaped("<script>alert(1)</script>"),
+            "&lt;script&gt;alert(1)&lt;/script&gt;"
+        );
+        assert_eq!(escaped(r#"a"b'c&d"#), "a&quot;b&#39;c&amp;d");
+        assert_eq!(escaped("&amp;"), "&amp;amp;");
+        assert_eq!(
+            escaped("mastodon.social — ünïcode"),
+            "mastodon.social — ünïcode"
+        );
+        assert_eq!(escaped(""), "");
+    }
+
+    #[test]
+    fn signed_changes_with_separators_and_a_minus_sign() {
+        assert_eq!(signed(1234), "+1,234");
+        assert_eq!(signed(-56), "−56");
+        assert_eq!(signed(-1_234_567), "−1,234,567");
+        assert_eq!(signed(0), "0");
+        assert_eq!(signed(i64::MIN), "−9,223,372,036,854,775,808");
+    }
+
+    #[test]
+    fn the_method_is_a_list_of_rules() {
+        // The page lists METHOD's bullets; a reworded METHOD must keep that shape.
+        let rules = METHOD.lines().filter(|l| l.starts_with("- ")).count();
+        assert_eq!(rules, METHOD.lines().count());
+    }
+}

@@ -1,0 +1,65 @@
+//! Helpers shared by the end-to-end tests: running the real binary, and pointing it at
+//! the simulated fediverse.
+#![allow(dead_code)] // each test crate uses its own subset
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use fedicensus::sim::{SimHandle, World};
+
+pub fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_fedicensus"))
+}
+
+/// Runs the binary without blocking the runtime that serves the simulation.
+pub async fn run(args: Vec<String>) -> Output {
+    tokio::task::spawn_blocking(move || bin().args(&args).output().expect("binary runs"))
+        .await
+        .unwrap()
+}
+
+/// `--db DB --quiet COMMAND --seeds SEEDS --connect-to SIM --plain-http --timeout 2 EXTRA…`
+pub fn sim_args(
+    db: &Path,
+    command: &str,
+    seeds: &Path,
+    sim: &SimHandle,
+    extra: &[&str],
+) -> Vec<String> {
+    let mut args: Vec<String> = vec![
+        "--db".into(),
+        db.display().to_string(),
+        "--quiet".into(),
+        command.into(),
+        "--seeds".into(),
+        seeds.display().to_string(),
+        "--connect-to".into(),
+        sim.addr.to_string(),
+        "--plain-http".into(),
+        "--timeout".into(),
+        "2".into(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+/// A seeds file listing the world's seeds after a comment, a blank and a bad line 3.
+pub fn write_seeds(dir: &Path, world: &World) -> PathBuf {
+    let path = dir.join("seeds.txt");
+    let mut text = String::from("# simulated seeds\n\nnot a domain\n");
+    for seed in &world.seeds {
+        text.push_str(seed);
+        text.push('\n');
+    }
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+pub fn read_json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap()
+}
+
+pub fn thousands(n: i64) -> String {
+    fedicensus::render::number::thousands(n)
+}

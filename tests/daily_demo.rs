@@ -1,0 +1,278 @@
+//! End-to-end: `fedicensus demo` against the wave's ground truth, and `fedicensus daily`
+//! (idempotence, exit codes, thin crawls, the lock) against the simulated fediverse.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use fedicensus::sim::{self, truth::reported_usage, Behaviour, World};
+use fedicensus::store::Store;
+
+mod common;
+
+use common::{bin, read_json, run, thousands};
+
+/// The census of simulated day `day` as the Method defines it, computed from the
+/// simulation's own truth: each server counts with its numbers from the latest day in
+/// [day−7, day] on which it answered; spam-farm servers are excluded.
+fn expected_census(day: u32) -> (BTreeMap<String, [i64; 2]>, usize) {
+    let mut counted: BTreeMap<String, [i64; 2]> = BTreeMap::new();
+    for d in day.saturating_sub(7)..=day {
+        let world = World::wave(d);
+        let truth = world.truth();
+        for server in world
+            .servers
+            .iter()
+            .filter(|s| truth.counted.contains(&s.domain))
+        {
+            if server.domain.ends_with(".spamfarm.xyz") {
+                continue;
+            }
+            let usage = reported_usage(server);
+            counted.insert(
+                server.domain.clone(),
+                [usage.users_total, usage.active_month],
+            );
+        }
+    }
+    let n = counted.len();
+    (counted, n)
+}
+
+#[test]
+fn demo_headline_matches_the_simulations_ground_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    let reports = dir.path().join("reports");
+    let out = bin()
+        .args(["--quiet", "demo", "--reports"])
+        .arg(&reports)
+        .arg("--demo-db")
+        .arg(dir.path().join("demo.db"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = read_json(&reports.join("demo/report.json"));
+
+    let (day0, _) = expected_census(0);
+    let (day30, servers_up) = expected_census(30);
+    let users = |c: &BTreeMap<String, [i64; 2]>| c.values().map(|v| v[0]).sum::<i64>();
+    let new_users = users(&day30) - users(&day0);
+    let active = day30.values().map(|v| v[1]).sum::<i64>();
+    // New servers: first answered on a day after day 0 (never a spam-farm node).
+    let mut first_seen: BTreeMap<String, u32> = BTreeMap::new();
+    for d in 0..=30 {
+        let world = World::wave(d);
+        for name in world.truth().counted {
+            first_seen.entry(name).or_insert(d);
+        }
+    }
+    let new_servers = first_seen
+        .iter()
+        .filter(|(name, d)| **d > 0 && !name.ends_with(".spamfarm.xyz"))
+        .count();
+
+    assert_eq!(report["new_users"], new_users);
+    assert_eq!(report["active_users"], active);
+    assert_eq!(report["servers_up"], servers_up);
+    assert_eq!(report["new_servers"], new_servers);
+    let headline = report["headline"].as_str().unwrap();
+    assert_eq!(
+        headline,
+        format!(
+            "{} new users across the fediverse since October 27, along with {new_servers} new \
+             servers. That brings the total to {} monthly active users on {servers_up} servers.",
+            thousands(new_users),
+            thousands(active)
+        )
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(headline),
+        "the demo prints its headline: {stdout}"
+    );
+
+    // The fake count is flagged on its day, and the spam farm is left out at the end.
+    let days = report["days"].as_array().unwrap();
+    let fake_day = &days[sim::scenarios::WAVE_FAKE_DAY as usize];
+    assert!(
+        fake_day["excluded"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["domain"] == sim::scenarios::WAVE_FAKE_DOMAIN),
+        "{fake_day}"
+    );
+    let last = days.last().unwrap();
+    let spam = last["excluded"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["domain"].as_str().unwrap().ends_with(".spamfarm.xyz"))
+        .count();
+    assert_eq!(spam, sim::scenarios::WAVE_SPAM_NODES);
+    // Flaky servers are carried forward, not dropped, on some day of the wave.
+    assert!(days
+        .iter()
+        .any(|d| d["servers"]["carried_forward"].as_u64().unwrap() > 0));
+    for file in [
+        "index.html",
+        "report.md",
+        "days.csv",
+        "users.svg",
+        "users.png",
+        "servers.svg",
+        "software.png",
+    ] {
+        assert!(reports.join("demo").join(file).is_file(), "{file} written");
+    }
+}
+
+fn daily_args(
+    db: &Path,
+    reports: &Path,
+    seeds: &Path,
+    sim: &sim::SimHandle,
+    at: &str,
+) -> Vec<String> {
+    let reports = reports.display().to_string();
+    common::sim_args(
+        db,
+        "daily",
+        seeds,
+        sim,
+        &["--reports", &reports, "--per-host-rps", "50", "--at", at],
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daily_is_idempotent_and_flags_thin_crawls() {
+    let world = World::standard();
+    let truth = world.truth();
+    let sim = sim::serve(world.clone()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (db, reports) = (dir.path().join("db"), dir.path().join("reports"));
+    let seeds = common::write_seeds(dir.path(), &world);
+
+    // Two runs on one day: the second adds snapshots, the report counts each server once.
+    let first = run(daily_args(
+        &db,
+        &reports,
+        &seeds,
+        &sim,
+        "2024-05-01T06:00:00Z",
+    ))
+    .await;
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let day_dir = reports.join("2024-05-01");
+    let before = read_json(&day_dir.join("report.json"));
+    let second = run(daily_args(
+        &db,
+        &reports,
+        &seeds,
+        &sim,
+        "2024-05-01T18:00:00Z",
+    ))
+    .await;
+    assert_eq!(
+        second.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    let after = read_json(&day_dir.join("report.json"));
+    let end = |r: &serde_json::Value| r["days"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(end(&after)["servers"]["up"], truth.counted.len());
+    assert_eq!(end(&after)["users"]["total"], truth.users_total);
+    assert_eq!(end(&before)["users"], end(&after)["users"]);
+    assert_eq!(
+        Store::open_existing(&db).unwrap().snapshot_count(),
+        2 * truth.counted.len(),
+        "the second run's snapshots are kept"
+    );
+    let latest = read_json(&reports.join("latest.json"));
+    assert_eq!(latest["date"], "2024-05-01");
+    assert_eq!(latest["health"], "ok");
+    assert_eq!(latest["day"]["users"]["total"], truth.users_total);
+    let html = std::fs::read_to_string(reports.join("index.html")).unwrap();
+    assert!(
+        html.contains(&thousands(truth.users_total)),
+        "index.html shows the users total"
+    );
+    assert!(String::from_utf8_lossy(&second.stdout).contains("report written to"));
+
+    // The next day most servers fail to answer: exit 3, and the report says why.
+    let mut broken = world.clone();
+    for server in broken.servers.iter_mut().skip(3) {
+        server.behaviour.push(Behaviour::Dead);
+    }
+    sim.set_world(broken);
+    let thin = run(daily_args(
+        &db,
+        &reports,
+        &seeds,
+        &sim,
+        "2024-05-02T06:00:00Z",
+    ))
+    .await;
+    assert_eq!(
+        thin.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&thin.stderr)
+    );
+    let latest = read_json(&reports.join("latest.json"));
+    assert_eq!(latest["health"], "thin");
+    let notes = latest["day"]["notes"].to_string();
+    assert!(notes.contains("suspiciously thin"), "{notes}");
+    // Carried forward: the total does not collapse.
+    assert_eq!(latest["day"]["users"]["total"], truth.users_total);
+
+    // Nothing answers at all: exit 1.
+    let mut dead = world.clone();
+    for server in dead.servers.iter_mut() {
+        server.behaviour.push(Behaviour::Dead);
+    }
+    sim.set_world(dead);
+    let nothing = run(daily_args(
+        &db,
+        &reports,
+        &seeds,
+        &sim,
+        "2024-05-03T06:00:00Z",
+    ))
+    .await;
+    assert_eq!(
+        nothing.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&nothing.stderr)
+    );
+    assert_eq!(
+        read_json(&reports.join("latest.json"))["health"],
+        "nothing_reachable"
+    );
+
+    // A second process while the database is held exits at once, naming the lock.
+    let held = Store::open(&db).unwrap();
+    let locked = run(daily_args(
+        &db,
+        &reports,
+        &seeds,
+        &sim,
+        "2024-05-04T06:00:00Z",
+    ))
+    .await;
+    drop(held);
+    assert_eq!(locked.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&locked.stderr).contains("locked by another fedicensus process")
+    );
+}
