@@ -369,3 +369,76 @@ fn usage_errors_exit_2_and_say_what_to_do() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/seeds.txt"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dead_servers_are_reprobed_on_a_growing_schedule() {
+    let world = World::standard();
+    let sim = sim::serve(world.clone()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let seeds = write_seeds(dir.path(), &world);
+    let dead = "deadreef.net";
+    let mut asked_on = Vec::new();
+    for day in 1..=5 {
+        sim.clear_requests();
+        let at = format!("2024-04-0{day}T12:00:00Z");
+        let s = summary(
+            &run(crawl_args(
+                &db,
+                &seeds,
+                &sim,
+                &["--per-host-rps", "50", "--at", &at],
+            ))
+            .await,
+        );
+        if sim.requests().iter().any(|r| r.host == dead) {
+            asked_on.push(day);
+        }
+        if day == 5 {
+            assert!(s["not_due"].as_u64().unwrap() >= 1, "day {day}: {s}");
+        }
+    }
+    // Unreachable on days 1-3: then one day's wait (asked on day 4), then two (not on 5).
+    assert_eq!(asked_on, [1, 2, 3, 4]);
+    let store = Store::open_existing(&db).unwrap();
+    let record = store
+        .server(&Domain::parse(dead).unwrap())
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.consecutive_failures, 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crawler_trap_costs_a_few_entries() {
+    let trap: Vec<String> = (0..5000)
+        .map(|i| format!("n{i}.trap-farm.social"))
+        .collect();
+    let world = World {
+        servers: vec![sim::SimServer::new("trap-hub.social", sim::Kind::Mastodon)
+            .with_usage(10, 5, 8, 100)
+            .with_peers(&trap)],
+        seeds: vec!["trap-hub.social".into()],
+    };
+    let sim = sim::serve(world.clone()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let seeds = write_seeds(dir.path(), &world);
+    let s = summary(
+        &run(crawl_args(
+            &db,
+            &seeds,
+            &sim,
+            &["--per-host-rps", "50", "--max-new-per-domain", "7"],
+        ))
+        .await,
+    );
+    assert_eq!(s["newly_discovered"], 7, "{s}");
+    assert_eq!(s["capped"], 5000 - 7, "{s}");
+    let trap_hosts: BTreeSet<String> = sim
+        .requests()
+        .into_iter()
+        .map(|r| r.host)
+        .filter(|h| h.ends_with(".trap-farm.social"))
+        .collect();
+    assert_eq!(trap_hosts.len(), 7);
+}
