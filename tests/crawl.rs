@@ -442,3 +442,38 @@ async fn a_crawler_trap_costs_a_few_entries() {
         .collect();
     assert_eq!(trap_hosts.len(), 7);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_ends_the_run_cleanly_with_exit_130() {
+    let world = World::standard();
+    let sim = sim::serve(world.clone()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let seeds = write_seeds(dir.path(), &world);
+    let args = crawl_args(&db, &seeds, &sim, &["--per-host-rps", "3", "--at", AT]);
+    let child = bin()
+        .args(&args)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The seeds' visits take about 2.3 s at 3 requests per second; the crawl as a whole
+    // takes several seconds more.
+    tokio::time::sleep(Duration::from_millis(3200)).await;
+    // SAFETY: sending a signal to our own child process.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["interrupted"], true);
+    let store = Store::open_existing(&db).unwrap();
+    let runs = store.runs().unwrap();
+    assert_eq!(runs.len(), 1);
+    assert!(runs[0].ended.is_some(), "the run record is closed");
+    assert_eq!(runs[0].summary.as_ref().unwrap()["interrupted"], true);
+    assert!(
+        store.snapshot_count() > 0,
+        "snapshots taken before the signal are kept"
+    );
+}

@@ -178,7 +178,7 @@ pub async fn crawl(
     let max_visits = options.fetch.concurrency.max(1) * 4;
     let user_agent: Arc<str> = options.fetch.user_agent.clone().into();
     let mut visits: JoinSet<Visit> = JoinSet::new();
-    let interrupt = tokio::signal::ctrl_c();
+    let interrupt = stop_requested();
     tokio::pin!(interrupt);
     loop {
         while visits.len() < max_visits {
@@ -195,7 +195,7 @@ pub async fn crawl(
         let first = tokio::select! {
             done = visits.join_next() => done,
             _ = &mut interrupt => {
-                tracing::warn!("interrupted: finishing the run record; visits in flight are dropped");
+                tracing::warn!("stopped by a signal: recording the run; visits in flight are dropped");
                 summary.interrupted = true;
                 visits.abort_all();
                 break;
@@ -231,6 +231,31 @@ pub async fn crawl(
     store.put_run(&run)?;
     store.flush()?;
     Ok(summary)
+}
+
+/// Resolves on Ctrl-C or SIGTERM (how cron, systemd and people stop a run). A signal
+/// that cannot be listened for never resolves, rather than stopping the run at once.
+async fn stop_requested() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
 }
 
 /// Writes one visit's outcome and grows the frontier from its peers.
