@@ -286,9 +286,11 @@ fn apply(
         VisitResult::Up(up) => {
             summary.up += 1;
             let canonical = up.canonical.clone();
+            // Written with the snapshot in one transaction.
+            let mut changed = Vec::new();
             if canonical != visit.domain {
                 record.record_alias(at, canonical.clone());
-                store.put_server(&record)?;
+                changed.push(record);
             }
             let mut server = match store.server(&canonical)? {
                 Some(existing) => existing,
@@ -301,13 +303,13 @@ fn apply(
                 summary.servers_up += 1;
             }
             server.record_up(at, &up.stats, up.aliases.iter().cloned());
-            store.put_server(&server)?;
+            changed.push(server);
             for alias in up.aliases.iter().filter(|a| **a != visit.domain) {
                 let mut alias_record = store.server(alias)?.unwrap_or_else(|| {
                     ServerRecord::discovered(alias.clone(), at, Some(visit.domain.clone()))
                 });
                 alias_record.record_alias(at, canonical.clone());
-                store.put_server(&alias_record)?;
+                changed.push(alias_record);
                 frontier.known.insert(alias.clone());
                 frontier.scheduled.insert(alias.clone());
             }
@@ -315,11 +317,14 @@ fn apply(
             if canonical != visit.domain && !frontier.scheduled.insert(canonical.clone()) {
                 frontier.queue.retain(|d| *d != canonical);
             }
-            store.put_snapshot(&Snapshot {
-                domain: canonical,
-                at,
-                stats: up.stats,
-            })?;
+            store.record_visit(
+                &changed,
+                &Snapshot {
+                    domain: canonical,
+                    at,
+                    stats: up.stats,
+                },
+            )?;
             discover(
                 store,
                 options,

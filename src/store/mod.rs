@@ -203,28 +203,53 @@ impl Store {
     /// Stores a snapshot and keeps the day's rollup pointing at the server's latest
     /// snapshot of that day. Storing the same (domain, instant) again overwrites it.
     pub fn put_snapshot(&self, snapshot: &Snapshot) -> Result<()> {
+        self.record_visit(&[], snapshot)
+    }
+
+    /// Stores what one visit learned, atomically: the server records it changed, the
+    /// snapshot and the day's rollup entry. A crash leaves all of it or none of it, so
+    /// a record never claims a snapshot that is not there.
+    pub fn record_visit(&self, records: &[ServerRecord], snapshot: &Snapshot) -> Result<()> {
+        use sled::transaction::{ConflictableTransactionError, TransactionError};
+        use sled::Transactional;
+
+        let records: Vec<(&[u8], Vec<u8>)> = records
+            .iter()
+            .map(|r| {
+                (
+                    r.domain.as_str().as_bytes(),
+                    serde_json::to_vec(r).expect("records serialize"),
+                )
+            })
+            .collect();
+        let snapshot_key = keys::snapshot(&snapshot.domain, snapshot.at);
         let stats = serde_json::to_vec(&snapshot.stats).expect("stats serialize");
-        self.snapshots
-            .insert(keys::snapshot(&snapshot.domain, snapshot.at), stats)
-            .map_err(|e| self.err(e))?;
-        self.roll_up(snapshot)
+        let (daily_key, daily_value) = daily_entry(snapshot);
+        let result = (&self.servers, &self.snapshots, &self.daily).transaction(
+            |(servers, snapshots, daily)| {
+                for (key, value) in &records {
+                    servers.insert(*key, value.as_slice())?;
+                }
+                snapshots.insert(snapshot_key.as_slice(), stats.as_slice())?;
+                if supersedes(daily.get(&daily_key)?.as_deref(), snapshot.at) {
+                    daily.insert(daily_key.as_slice(), daily_value.as_slice())?;
+                }
+                Ok::<(), ConflictableTransactionError<()>>(())
+            },
+        );
+        match result {
+            Ok(()) => Ok(()),
+            Err(TransactionError::Storage(e)) => Err(self.err(e)),
+            Err(TransactionError::Abort(())) => unreachable!("the transaction never aborts"),
+        }
     }
 
     fn roll_up(&self, snapshot: &Snapshot) -> Result<()> {
-        let key = keys::daily(Day::of(snapshot.at), &snapshot.domain);
-        if let Some(old) = self.daily.get(&key).map_err(|e| self.err(e))? {
-            let old: DailyValue = self.decode("daily", &key, &old)?;
-            if old.at > snapshot.at {
-                return Ok(());
-            }
+        let (key, value) = daily_entry(snapshot);
+        let old = self.daily.get(&key).map_err(|e| self.err(e))?;
+        if supersedes(old.as_deref(), snapshot.at) {
+            self.daily.insert(key, value).map_err(|e| self.err(e))?;
         }
-        let value = DailyValue {
-            at: snapshot.at,
-            stats: snapshot.stats.clone(),
-        };
-        self.daily
-            .insert(key, serde_json::to_vec(&value).expect("daily serializes"))
-            .map_err(|e| self.err(e))?;
         Ok(())
     }
 
@@ -353,6 +378,26 @@ impl Store {
         days.dedup();
         Ok(days)
     }
+}
+
+/// The `daily` key and value for a snapshot.
+fn daily_entry(snapshot: &Snapshot) -> (Vec<u8>, Vec<u8>) {
+    let value = DailyValue {
+        at: snapshot.at,
+        stats: snapshot.stats.clone(),
+    };
+    (
+        keys::daily(Day::of(snapshot.at), &snapshot.domain),
+        serde_json::to_vec(&value).expect("daily serializes"),
+    )
+}
+
+/// Whether a snapshot taken at `at` replaces the rollup entry `old`: the day keeps its
+/// latest snapshot, whatever order they arrive in. An undecodable entry is replaced:
+/// the rollup is derived data (`rebuild` recreates it).
+fn supersedes(old: Option<&[u8]>, at: DateTime<Utc>) -> bool {
+    old.and_then(|bytes| serde_json::from_slice::<DailyValue>(bytes).ok())
+        .is_none_or(|old| old.at <= at)
 }
 
 /// Turns sled's errors into ones that tell the user what to do.
@@ -497,5 +542,28 @@ mod tests {
         assert!(err
             .to_string()
             .contains("locked by another fedicensus process"));
+    }
+
+    #[test]
+    fn a_visit_is_recorded_with_its_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db")).unwrap();
+        let snapshot = snap("a.social", "2022-10-27T10:00:00Z", 10);
+        let mut record = ServerRecord::discovered(snapshot.domain.clone(), snapshot.at, None);
+        record.record_up(snapshot.at, &snapshot.stats, []);
+        store
+            .record_visit(std::slice::from_ref(&record), &snapshot)
+            .unwrap();
+        assert_eq!(store.server(&snapshot.domain).unwrap(), Some(record));
+        assert_eq!(store.history(&snapshot.domain).count(), 1);
+        let day = Day::of(snapshot.at);
+        assert_eq!(store.day_snapshots(day).unwrap(), vec![snapshot.clone()]);
+        // A corrupt rollup entry is replaced, not fatal: the rollup is derived data.
+        store
+            .daily
+            .insert(keys::daily(day, &snapshot.domain), &b"junk"[..])
+            .unwrap();
+        store.put_snapshot(&snapshot).unwrap();
+        assert_eq!(store.day_snapshots(day).unwrap(), vec![snapshot]);
     }
 }
