@@ -9,6 +9,7 @@
 //!
 //! Shared vocabulary: [`domain::Domain`], [`day::Day`], [`snapshot::Snapshot`].
 
+pub mod bench;
 pub mod cli;
 pub mod crawl;
 pub mod daily;

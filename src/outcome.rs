@@ -34,10 +34,13 @@ pub enum FailureReason {
     ForbiddenAddress,
     /// The server kept answering 429/503 beyond our retry budget.
     RateLimited,
+    /// The crawler itself ran short (file descriptors, memory): not the server's fault,
+    /// so it does not count towards the server's re-probe backoff.
+    Local,
 }
 
 impl FailureReason {
-    pub const ALL: [FailureReason; 11] = [
+    pub const ALL: [FailureReason; 12] = [
         FailureReason::Dns,
         FailureReason::Connect,
         FailureReason::Timeout,
@@ -49,6 +52,7 @@ impl FailureReason {
         FailureReason::Redirect,
         FailureReason::ForbiddenAddress,
         FailureReason::RateLimited,
+        FailureReason::Local,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -64,6 +68,7 @@ impl FailureReason {
             FailureReason::Redirect => "redirect",
             FailureReason::ForbiddenAddress => "forbidden_address",
             FailureReason::RateLimited => "rate_limited",
+            FailureReason::Local => "local",
         }
     }
 

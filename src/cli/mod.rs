@@ -7,6 +7,7 @@
 //!
 //! Types: [`Cli`], [`Command`]; function [`main`].
 
+pub mod bench;
 pub mod crawl;
 pub mod daily;
 pub mod demo;
@@ -57,6 +58,9 @@ pub enum Command {
     Daily(daily::DailyArgs),
     Demo(demo::DemoArgs),
     Server(server::ServerArgs),
+    /// Measure the crawler and the reporter on synthetic data (the README's Benchmarks).
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
     /// Recreate the per-day rollup and every server's first/last-up times from the full
     /// snapshot history (after a restore, an upgrade, or a suspected inconsistency).
     /// Costs one pass over all snapshots.
@@ -85,6 +89,7 @@ pub fn main() -> ExitCode {
             Command::Daily(args) => daily::run(args, &cli).await,
             Command::Demo(args) => demo::run(args, &cli).await,
             Command::Server(args) => server::run(args, &cli).map(|()| ExitCode::SUCCESS),
+            Command::Bench(command) => bench::run(command, &cli).await.map(|()| ExitCode::SUCCESS),
         }
     });
     match result {

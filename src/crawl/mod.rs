@@ -178,6 +178,7 @@ pub async fn crawl(
     let max_visits = options.fetch.concurrency.max(1) * 4;
     let user_agent: Arc<str> = options.fetch.user_agent.clone().into();
     let mut visits: JoinSet<Visit> = JoinSet::new();
+    let mut next_forget = 1024;
     let interrupt = stop_requested();
     tokio::pin!(interrupt);
     loop {
@@ -217,8 +218,9 @@ pub async fn crawl(
         tokio::task::block_in_place(|| store.flush())?;
         progress
             .set_length(progress.position() + frontier.queue.len() as u64 + visits.len() as u64);
-        if summary.attempted % 1024 == 0 {
+        if summary.attempted >= next_forget {
             fetcher.politeness().forget_idle_hosts();
+            next_forget = summary.attempted + 1024;
         }
     }
 

@@ -105,8 +105,15 @@ impl Fetcher {
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(config.connect_timeout)
             .timeout(config.timeout)
-            .pool_max_idle_per_host(2)
-            .pool_idle_timeout(Duration::from_secs(30))
+            // A connection is only reused between the requests of one visit, which are
+            // 1/rps apart. Keeping idle sockets longer piles up one per visited host and
+            // runs the process out of file descriptors at crawl scale.
+            .pool_max_idle_per_host(1)
+            .pool_idle_timeout(
+                Duration::from_secs_f64(1.0 / config.per_host_rps.max(1e-3))
+                    .min(Duration::from_secs(30))
+                    + Duration::from_secs(1),
+            )
             .dns_resolver(Arc::new(GuardedResolver {
                 connect_to: config.connect_to,
             }))
@@ -327,11 +334,29 @@ fn classify(error: &reqwest::Error, url: &Url) -> FetchError {
         source = e.source();
     }
     let detail = format!("{url}: {}", error_chain(error));
+    if out_of_local_resources(error) {
+        return FetchError::new(FailureReason::Local, detail);
+    }
     if error.is_timeout() {
         FetchError::new(FailureReason::Timeout, detail)
     } else {
         FetchError::new(FailureReason::Connect, detail)
     }
+}
+
+/// Errors that are ours, not the server's: too many open files, no buffer space.
+fn out_of_local_resources(error: &reqwest::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = source {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            // EMFILE, ENFILE, ENOBUFS, ENOMEM
+            if matches!(io.raw_os_error(), Some(24 | 23 | 105 | 12)) {
+                return true;
+            }
+        }
+        source = e.source();
+    }
+    false
 }
 
 fn error_chain(error: &dyn std::error::Error) -> String {

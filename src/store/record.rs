@@ -119,6 +119,10 @@ impl ServerRecord {
     }
 
     pub fn record_failure(&mut self, at: DateTime<Utc>, reason: FailureReason) {
+        if reason == FailureReason::Local {
+            // Our fault, not the server's: leave its state as it was.
+            return;
+        }
         self.attempted(at);
         self.status = Status::Failed { reason };
         if reason.is_unreachable() {

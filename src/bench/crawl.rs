@@ -1,0 +1,254 @@
+//! `bench crawl`: the real crawler, with its options built by the `crawl` command's own
+//! flag parser, crawling a generated simulated fediverse on loopback end to end into a
+//! scratch database.
+//!
+//! The simulation runs in this process but on its own runtime, on threads named
+//! [`SIM_THREADS`], so its CPU time can be told apart from the crawler's and its
+//! tasks never queue behind the crawler's. Both share the machine's cores, which makes
+//! the crawl numbers a floor: a real crawl does not serve its own servers.
+//!
+//! Types: [`CrawlBench`] (what to run), [`CrawlResult`] (what was measured); function
+//! [`run`].
+
+use std::ffi::OsString;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use indicatif::ProgressBar;
+use serde::Serialize;
+
+use super::{count, optional_bytes, per_second, proc, seconds, Machine, Scratch, Table};
+use crate::cli::crawl::CrawlArgs;
+use crate::crawl::{self, CrawlOptions, Summary};
+use crate::sim::{self, SimHandle, World};
+use crate::store::Store;
+
+/// Thread-name prefix of the simulation's runtime.
+pub const SIM_THREADS: &str = "fedisim";
+
+/// One benchmark crawl.
+#[derive(Debug, Clone, Serialize)]
+pub struct CrawlBench {
+    /// Servers in the generated world.
+    pub servers: usize,
+    pub seed: u64,
+    pub concurrency: u32,
+    pub per_host_rps: f64,
+}
+
+/// What one benchmark crawl measured. Field names are a contract (`--json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct CrawlResult {
+    pub machine: Machine,
+    pub bench: CrawlBench,
+    pub wall_secs: f64,
+    pub requests_per_sec: f64,
+    /// Servers visited (names attempted) per second.
+    pub visits_per_sec: f64,
+    /// CPU time of the whole process during the crawl, the simulation's included.
+    pub cpu_secs: Option<f64>,
+    /// The simulation's share of `cpu_secs`.
+    pub sim_cpu_secs: Option<f64>,
+    /// RSS with the world generated and served, before the crawl started.
+    pub rss_before_bytes: Option<u64>,
+    /// Peak RSS during the crawl (simulation included).
+    pub peak_rss_bytes: Option<u64>,
+    pub db_bytes: u64,
+    /// Where the database was kept (`--keep`).
+    pub kept: Option<PathBuf>,
+    /// The crawler's own summary of the run.
+    pub summary: Summary,
+}
+
+/// The `crawl` command line, so the benchmark's options are whatever
+/// `fedicensus crawl` would build from the same flags, defaults included.
+#[derive(Parser)]
+struct CrawlCommandLine {
+    #[command(flatten)]
+    args: CrawlArgs,
+}
+
+/// The simulated fediverse on a runtime of its own.
+struct Sim {
+    runtime: Option<tokio::runtime::Runtime>,
+    handle: Arc<SimHandle>,
+}
+
+impl Sim {
+    async fn start(world: World) -> anyhow::Result<Sim> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .thread_name(SIM_THREADS)
+            .enable_all()
+            .build()?;
+        let served = match runtime.spawn(sim::serve(world)).await {
+            Ok(served) => served.map_err(anyhow::Error::from),
+            Err(e) => Err(e.into()),
+        };
+        let handle = match served {
+            Ok(handle) => Arc::new(handle),
+            Err(e) => {
+                runtime.shutdown_background();
+                return Err(e.context("starting the simulated fediverse"));
+            }
+        };
+        // The sim logs every request for the tests; over a benchmark-sized crawl that log
+        // would grow by hundreds of bytes a request and be counted as the crawler's memory.
+        let log = handle.clone();
+        runtime.spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                log.clear_requests();
+            }
+        });
+        Ok(Sim {
+            runtime: Some(runtime),
+            handle,
+        })
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        // A runtime may not be dropped (which blocks) inside the caller's async context.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+fn options(bench: &CrawlBench, seeds: &Path, sim: SocketAddr) -> anyhow::Result<CrawlOptions> {
+    let flags: Vec<OsString> = vec![
+        "crawl".into(),
+        "--seeds".into(),
+        seeds.into(),
+        "--concurrency".into(),
+        bench.concurrency.to_string().into(),
+        "--per-host-rps".into(),
+        bench.per_host_rps.to_string().into(),
+        "--connect-to".into(),
+        sim.to_string().into(),
+        "--plain-http".into(),
+    ];
+    // clap's message is about the crawl command's flags, which the bench's share: its
+    // first line, without clap's own "error: " and help hint, says what was wrong.
+    let line = CrawlCommandLine::try_parse_from(flags).map_err(|e| {
+        let text = e.to_string();
+        let first = text.lines().next().unwrap_or_default();
+        anyhow::anyhow!("{}", first.trim_start_matches("error: ").to_owned())
+    })?;
+    line.args.options()
+}
+
+/// Generates the world, serves it, crawls it into a scratch database (kept in `keep`
+/// if given) and measures the crawl.
+pub async fn run(
+    bench: &CrawlBench,
+    keep: Option<&Path>,
+    progress: &ProgressBar,
+) -> anyhow::Result<CrawlResult> {
+    let scratch = Scratch::new(keep)?;
+    let world = World::generated(bench.servers, bench.seed);
+    let seeds = scratch.dir().join("seeds.txt");
+    std::fs::write(&seeds, world.seeds.join("\n"))?;
+    let sim = Sim::start(world).await?;
+    let options = options(bench, &seeds, sim.handle.addr)?;
+    let store = Store::open(&scratch.db())?;
+
+    let rss_before = proc::rss();
+    let cpu_before = proc::cpu_seconds();
+    let sim_cpu_before = proc::thread_cpu_seconds(SIM_THREADS);
+    proc::reset_peak_rss();
+    let clock = Instant::now();
+    let summary = crawl::crawl(&store, &options, progress).await?;
+    let wall_secs = clock.elapsed().as_secs_f64();
+    let peak_rss = proc::peak_rss();
+    let since = |before: Option<f64>, now: Option<f64>| Some(now? - before?);
+    let cpu_secs = since(cpu_before, proc::cpu_seconds());
+    let sim_cpu_secs = since(sim_cpu_before, proc::thread_cpu_seconds(SIM_THREADS));
+    drop(sim);
+    // Closed first, so everything sled buffers is on disk when it is measured.
+    drop(store);
+
+    Ok(CrawlResult {
+        machine: Machine::this(),
+        bench: bench.clone(),
+        wall_secs,
+        requests_per_sec: per_second(summary.requests, wall_secs),
+        visits_per_sec: per_second(summary.attempted as u64, wall_secs),
+        cpu_secs,
+        sim_cpu_secs,
+        rss_before_bytes: rss_before,
+        peak_rss_bytes: peak_rss,
+        db_bytes: proc::disk_usage(&scratch.db())?,
+        kept: scratch.kept(),
+        summary,
+    })
+}
+
+impl CrawlResult {
+    pub fn table(&self) -> Table {
+        let b = &self.bench;
+        let s = &self.summary;
+        let mut t = Table::new(
+            format!(
+                "bench crawl: {} simulated servers (seed {}), concurrency {}, {} requests/s per host",
+                count(b.servers as u64),
+                b.seed,
+                b.concurrency,
+                b.per_host_rps
+            ),
+            &self.machine,
+        );
+        t.row(
+            "servers known / up / failed",
+            format!(
+                "{} / {} / {}",
+                count(s.known as u64),
+                count(s.servers_up as u64),
+                count(s.failed_total() as u64)
+            ),
+        );
+        let reasons: Vec<String> = s
+            .failed
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(reason, n)| format!("{reason} {}", count(*n as u64)))
+            .collect();
+        if !reasons.is_empty() {
+            t.row("failures by reason", reasons.join(", "));
+        }
+        t.row("visits", count(s.attempted as u64));
+        t.row("requests sent", count(s.requests));
+        t.row("wall time", seconds(self.wall_secs));
+        t.row("requests per second", count(self.requests_per_sec as u64));
+        t.row("visits per second", count(self.visits_per_sec as u64));
+        if let (Some(cpu), Some(sim)) = (self.cpu_secs, self.sim_cpu_secs) {
+            let available = self.wall_secs * self.machine.cores as f64;
+            t.row(
+                "CPU: crawler + simulation",
+                format!(
+                    "{} + {} (of {} available)",
+                    seconds(cpu - sim),
+                    seconds(sim),
+                    seconds(available)
+                ),
+            );
+        }
+        t.row(
+            "RSS before the crawl",
+            format!(
+                "{} (world generated and served)",
+                optional_bytes(self.rss_before_bytes)
+            ),
+        );
+        t.row(
+            "peak RSS during the crawl",
+            optional_bytes(self.peak_rss_bytes),
+        );
+        t.database(self.db_bytes, self.kept.as_deref());
+        t
+    }
+}

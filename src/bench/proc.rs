@@ -1,0 +1,126 @@
+//! What this process costs, read from Linux's `/proc`: resident memory and its peak,
+//! CPU time (in total and by thread name), the machine's CPU and memory, and a
+//! directory's size on disk. Every reading is `None` where `/proc` is missing, so the
+//! benchmarks still run elsewhere and say "n/a".
+//!
+//! Types: none; functions only.
+
+use std::path::Path;
+
+/// `/proc` reports CPU time in USER_HZ ticks, which Linux fixes at 100 for user space
+/// whatever the kernel's own tick rate.
+const TICKS_PER_SECOND: f64 = 100.0;
+
+/// A `kB` field of `/proc/self/status` or `/proc/meminfo`, in bytes.
+fn kib_field(file: &str, field: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(file).ok()?;
+    let line = text.lines().find(|l| l.starts_with(field))?;
+    let kib: u64 = line[field.len()..]
+        .trim_start_matches(':')
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
+}
+
+/// Resident memory now.
+pub fn rss() -> Option<u64> {
+    kib_field("/proc/self/status", "VmRSS")
+}
+
+/// The most resident memory since the process started or since [`reset_peak_rss`].
+pub fn peak_rss() -> Option<u64> {
+    kib_field("/proc/self/status", "VmHWM")
+}
+
+/// Lowers the peak-RSS mark to the current RSS (Linux 4.0+), so a step's peak is its
+/// own and not an earlier step's. Returns whether the kernel accepted.
+pub fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+/// User plus system CPU seconds of the whole process, finished threads included.
+pub fn cpu_seconds() -> Option<f64> {
+    stat_cpu_seconds(&std::fs::read_to_string("/proc/self/stat").ok()?)
+}
+
+/// CPU seconds of the live threads whose name starts with `prefix`.
+pub fn thread_cpu_seconds(prefix: &str) -> Option<f64> {
+    let mut total = 0.0;
+    for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        let named = std::fs::read_to_string(task.path().join("comm"))
+            .is_ok_and(|name| name.starts_with(prefix));
+        if named {
+            let stat = std::fs::read_to_string(task.path().join("stat")).ok()?;
+            total += stat_cpu_seconds(&stat)?;
+        }
+    }
+    Some(total)
+}
+
+/// utime + stime from a `stat` line. The command name in parentheses may itself
+/// contain spaces, so fields are counted from its closing parenthesis.
+fn stat_cpu_seconds(stat: &str) -> Option<f64> {
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let mut fields = after_name.split_whitespace().skip(11);
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    Some((user + system) as f64 / TICKS_PER_SECOND)
+}
+
+pub fn memory_total() -> Option<u64> {
+    kib_field("/proc/meminfo", "MemTotal")
+}
+
+pub fn cpu_model() -> Option<String> {
+    let text = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("model name"))?;
+    Some(line.split_once(':')?.1.trim().to_owned())
+}
+
+/// Bytes the files under `dir` occupy on disk (allocated blocks, so sparse files count
+/// what they really use).
+pub fn disk_usage(dir: &Path) -> std::io::Result<u64> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let meta = entry.metadata()?;
+        total += if meta.is_dir() {
+            disk_usage(&entry.path())?
+        } else {
+            allocated(&meta)
+        };
+    }
+    Ok(total)
+}
+
+#[cfg(unix)]
+fn allocated(meta: &std::fs::Metadata) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    meta.blocks() * 512
+}
+
+#[cfg(not(unix))]
+fn allocated(meta: &std::fs::Metadata) -> u64 {
+    meta.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_fields_count_from_the_name() {
+        let stat = "42 (a (weird) name) S 1 42 42 0 -1 4194560 100 0 0 0 250 50 0 0 20 0";
+        assert_eq!(stat_cpu_seconds(stat), Some(3.0));
+    }
+
+    #[test]
+    fn disk_usage_sums_nested_files() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("sub")).unwrap();
+        std::fs::write(dir.path().join("sub/a"), vec![1u8; 10_000]).unwrap();
+        assert!(disk_usage(dir.path()).unwrap() >= 10_000);
+    }
+}
