@@ -12,7 +12,7 @@ use fedicensus::store::{Status, Store};
 
 mod common;
 
-use common::{bin, run, write_seeds};
+use common::{bin, run, Scene};
 
 const AT: &str = "2024-03-01T12:00:00Z";
 
@@ -65,17 +65,20 @@ fn hosts(requests: &[RequestRecord]) -> BTreeMap<String, Vec<String>> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crawl_counts_the_standard_world_exactly() {
-    let world = World::standard();
+    let scene = Scene::new(World::standard()).await;
+    let Scene {
+        world,
+        sim,
+        db,
+        seeds,
+        ..
+    } = &scene;
     let truth = world.truth();
-    let sim = sim::serve(world.clone()).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("db");
-    let seeds = write_seeds(dir.path(), &world);
 
     let out = run(crawl_args(
-        &db,
-        &seeds,
-        &sim,
+        db,
+        seeds,
+        sim,
         &["--per-host-rps", "10", "--at", AT],
     ))
     .await;
@@ -87,7 +90,7 @@ async fn crawl_counts_the_standard_world_exactly() {
     );
 
     // Exactly the servers the simulation says an honest crawler counts, with their numbers.
-    let got = latest(&db);
+    let got = latest(db);
     let counted: BTreeSet<String> = got.keys().cloned().collect();
     assert_eq!(counted, truth.counted);
     let sum = |i: usize| got.values().map(|v| v[i]).sum::<i64>();
@@ -172,7 +175,7 @@ async fn crawl_counts_the_standard_world_exactly() {
     }
 
     // The split domain is one server under its apex, with the web name as alias.
-    let store = Store::open_existing(&db).unwrap();
+    let store = Store::open_existing(db).unwrap();
     let web = store
         .server(&Domain::parse("social.splitcove.net").unwrap())
         .unwrap()
@@ -196,9 +199,9 @@ async fn crawl_counts_the_standard_world_exactly() {
     // A rerun at the same instant is idempotent: same snapshots, same numbers.
     let again = summary(
         &run(crawl_args(
-            &db,
-            &seeds,
-            &sim,
+            db,
+            seeds,
+            sim,
             &["--per-host-rps", "50", "--at", AT],
         ))
         .await,
@@ -206,22 +209,25 @@ async fn crawl_counts_the_standard_world_exactly() {
     assert_eq!(again["servers_up"], truth.counted.len());
     assert_eq!(again["newly_discovered"], 0);
     assert_eq!(
-        Store::open_existing(&db).unwrap().snapshot_count(),
+        Store::open_existing(db).unwrap().snapshot_count(),
         snapshots
     );
-    assert_eq!(latest(&db), got);
+    assert_eq!(latest(db), got);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_loses_no_snapshot_and_a_rerun_completes() {
-    let world = World::standard();
+    let scene = Scene::new(World::standard()).await;
+    let Scene {
+        world,
+        sim,
+        db,
+        seeds,
+        ..
+    } = &scene;
     let truth = world.truth();
-    let sim = sim::serve(world.clone()).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("db");
-    let seeds = write_seeds(dir.path(), &world);
 
-    let args = crawl_args(&db, &seeds, &sim, &["--per-host-rps", "3", "--at", AT]);
+    let args = crawl_args(db, seeds, sim, &["--per-host-rps", "3", "--at", AT]);
     let mut child = bin()
         .args(&args)
         .stdout(std::process::Stdio::null())
@@ -231,7 +237,7 @@ async fn sigkill_loses_no_snapshot_and_a_rerun_completes() {
     child.kill().unwrap();
     child.wait().unwrap();
 
-    let before = latest(&db);
+    let before = latest(db);
     assert!(
         !before.is_empty(),
         "some snapshots were written before the kill"
@@ -243,15 +249,15 @@ async fn sigkill_loses_no_snapshot_and_a_rerun_completes() {
 
     let s = summary(
         &run(crawl_args(
-            &db,
-            &seeds,
-            &sim,
+            db,
+            seeds,
+            sim,
             &["--per-host-rps", "50", "--at", AT],
         ))
         .await,
     );
     assert_eq!(s["servers_up"], truth.counted.len());
-    let after = latest(&db);
+    let after = latest(db);
     for (domain, numbers) in &before {
         assert_eq!(
             after.get(domain),
@@ -264,7 +270,7 @@ async fn sigkill_loses_no_snapshot_and_a_rerun_completes() {
         truth.counted
     );
     assert_eq!(
-        Store::open_existing(&db).unwrap().snapshot_count(),
+        Store::open_existing(db).unwrap().snapshot_count(),
         truth.counted.len(),
         "one snapshot per server: the rerun overwrote, never duplicated"
     );
@@ -272,12 +278,9 @@ async fn sigkill_loses_no_snapshot_and_a_rerun_completes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_process_fails_at_once_naming_the_lock() {
-    let world = World::standard();
-    let sim = sim::serve(world.clone()).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("db");
-    let seeds = write_seeds(dir.path(), &world);
-    let args = crawl_args(&db, &seeds, &sim, &["--per-host-rps", "1"]);
+    let scene = Scene::new(World::standard()).await;
+    let Scene { sim, db, seeds, .. } = &scene;
+    let args = crawl_args(db, seeds, sim, &["--per-host-rps", "1"]);
     let mut first = bin()
         .args(&args)
         .stdout(std::process::Stdio::null())
@@ -303,18 +306,21 @@ async fn a_second_process_fails_at_once_naming_the_lock() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exclusions_and_max_servers_bound_the_crawl() {
-    let world = World::standard();
-    let sim = sim::serve(world.clone()).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("db");
-    let seeds = write_seeds(dir.path(), &world);
+    let scene = Scene::new(World::standard()).await;
+    let Scene {
+        sim,
+        db,
+        seeds,
+        dir,
+        ..
+    } = &scene;
     let exclude = dir.path().join("exclude.txt");
     std::fs::write(&exclude, "# opt-outs\nthreadloom.net\nsplitcove.net\n").unwrap();
     let exclude_arg = exclude.display().to_string();
     let out = run(crawl_args(
-        &db,
-        &seeds,
-        &sim,
+        db,
+        seeds,
+        sim,
         &[
             "--per-host-rps",
             "50",
@@ -372,11 +378,8 @@ fn usage_errors_exit_2_and_say_what_to_do() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dead_servers_are_reprobed_on_a_growing_schedule() {
-    let world = World::standard();
-    let sim = sim::serve(world.clone()).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("db");
-    let seeds = write_seeds(dir.path(), &world);
+    let scene = Scene::new(World::standard()).await;
+    let Scene { sim, db, seeds, .. } = &scene;
     let dead = "deadreef.net";
     let mut asked_on = Vec::new();
     for day in 1..=5 {
@@ -384,9 +387,9 @@ async fn dead_servers_are_reprobed_on_a_growing_schedule() {
         let at = format!("2024-04-0{day}T12:00:00Z");
         let s = summary(
             &run(crawl_args(
-                &db,
-                &seeds,
-                &sim,
+                db,
+                seeds,
+                sim,
                 &["--per-host-rps", "50", "--at", &at],
             ))
             .await,
@@ -400,7 +403,7 @@ async fn dead_servers_are_reprobed_on_a_growing_schedule() {
     }
     // Unreachable on days 1-3: then one day's wait (asked on day 4), then two (not on 5).
     assert_eq!(asked_on, [1, 2, 3, 4]);
-    let store = Store::open_existing(&db).unwrap();
+    let store = Store::open_existing(db).unwrap();
     let record = store
         .server(&Domain::parse(dead).unwrap())
         .unwrap()
@@ -419,15 +422,13 @@ async fn a_crawler_trap_costs_a_few_entries() {
             .with_peers(&trap)],
         seeds: vec!["trap-hub.social".into()],
     };
-    let sim = sim::serve(world.clone()).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("db");
-    let seeds = write_seeds(dir.path(), &world);
+    let scene = Scene::new(world).await;
+    let Scene { sim, db, seeds, .. } = &scene;
     let s = summary(
         &run(crawl_args(
-            &db,
-            &seeds,
-            &sim,
+            db,
+            seeds,
+            sim,
             &["--per-host-rps", "50", "--max-new-per-domain", "7"],
         ))
         .await,
@@ -445,12 +446,9 @@ async fn a_crawler_trap_costs_a_few_entries() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_ends_the_run_cleanly_with_exit_130() {
-    let world = World::standard();
-    let sim = sim::serve(world.clone()).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("db");
-    let seeds = write_seeds(dir.path(), &world);
-    let args = crawl_args(&db, &seeds, &sim, &["--per-host-rps", "3", "--at", AT]);
+    let scene = Scene::new(World::standard()).await;
+    let Scene { sim, db, seeds, .. } = &scene;
+    let args = crawl_args(db, seeds, sim, &["--per-host-rps", "3", "--at", AT]);
     let child = bin()
         .args(&args)
         .stdout(std::process::Stdio::piped())
@@ -467,7 +465,7 @@ async fn sigterm_ends_the_run_cleanly_with_exit_130() {
     assert_eq!(out.status.code(), Some(130));
     let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(s["interrupted"], true);
-    let store = Store::open_existing(&db).unwrap();
+    let store = Store::open_existing(db).unwrap();
     let runs = store.runs().unwrap();
     assert_eq!(runs.len(), 1);
     assert!(runs[0].ended.is_some(), "the run record is closed");

@@ -63,3 +63,28 @@ pub fn read_json(path: &Path) -> serde_json::Value {
 pub fn thousands(n: i64) -> String {
     fedicensus::render::number::thousands(n)
 }
+
+/// A simulated fediverse with a fresh database and a seeds file for it.
+pub struct Scene {
+    pub world: World,
+    pub sim: SimHandle,
+    pub db: PathBuf,
+    pub seeds: PathBuf,
+    /// Keeps the temporary directory alive.
+    pub dir: tempfile::TempDir,
+}
+
+impl Scene {
+    pub async fn new(world: World) -> Scene {
+        let sim = fedicensus::sim::serve(world.clone()).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let seeds = write_seeds(dir.path(), &world);
+        Scene {
+            world,
+            sim,
+            db: dir.path().join("db"),
+            seeds,
+            dir,
+        }
+    }
+}
