@@ -273,7 +273,7 @@ impl Store {
             let (k, v) = entry.map_err(|e| self.err(e))?;
             let (domain, at) =
                 keys::split_snapshot(&k).ok_or_else(|| self.bad_key("snapshots", &k))?;
-            let domain = Domain::parse(domain).map_err(|_| self.bad_key("snapshots", &k))?;
+            let domain = Domain::from_stored(domain).map_err(|_| self.bad_key("snapshots", &k))?;
             Ok(Snapshot {
                 domain,
                 at,
@@ -304,7 +304,7 @@ impl Store {
             .map(|entry| {
                 let (k, v) = entry.map_err(|e| self.err(e))?;
                 let (_, domain) = keys::split_daily(&k).ok_or_else(|| self.bad_key("daily", &k))?;
-                let domain = Domain::parse(domain).map_err(|_| self.bad_key("daily", &k))?;
+                let domain = Domain::from_stored(domain).map_err(|_| self.bad_key("daily", &k))?;
                 let value: DailyValue = self.decode("daily", &k, &v)?;
                 Ok(Snapshot {
                     domain,
@@ -437,7 +437,7 @@ mod tests {
 
     fn snap(domain: &str, when: &str, users: i64) -> Snapshot {
         Snapshot {
-            domain: Domain::parse(domain).unwrap(),
+            domain: Domain::from_stored(domain).unwrap(),
             at: at(when),
             stats: ServerStats {
                 software: "mastodon".into(),
