@@ -208,8 +208,20 @@ impl Store {
 
     /// Stores a snapshot and keeps the day's rollup pointing at the server's latest
     /// snapshot of that day. Storing the same (domain, instant) again overwrites it.
+    ///
+    /// Not transactional (bulk loads and rebuilds are about three times faster so); the
+    /// crawler uses [`Store::record_visit`].
     pub fn put_snapshot(&self, snapshot: &Snapshot) -> Result<()> {
-        self.record_visit(&[], snapshot)
+        let stats = serde_json::to_vec(&snapshot.stats).expect("stats serialize");
+        self.snapshots
+            .insert(keys::snapshot(&snapshot.domain, snapshot.at), stats)
+            .map_err(|e| self.err(e))?;
+        let (key, value) = daily_entry(snapshot);
+        let old = self.daily.get(&key).map_err(|e| self.err(e))?;
+        if supersedes(old.as_deref(), snapshot.at) {
+            self.daily.insert(key, value).map_err(|e| self.err(e))?;
+        }
+        Ok(())
     }
 
     /// Stores what one visit learned, atomically: the server records it changed, the
