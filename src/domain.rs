@@ -157,25 +157,6 @@ impl Domain {
     pub fn registrable(&self) -> &str {
         psl::domain_str(&self.0).unwrap_or(&self.0)
     }
-
-    /// True when `self` is `other` or one of its subdomains (how an exclusion covers
-    /// subdomains).
-    pub fn is_within(&self, other: &Domain) -> bool {
-        let (me, them) = (self.as_str(), other.as_str());
-        me == them
-            || (me.len() > them.len()
-                && me.ends_with(them)
-                && me.as_bytes()[me.len() - them.len() - 1] == b'.')
-    }
-
-    /// The name for humans: unicode where the name was internationalized.
-    pub fn to_unicode(&self) -> String {
-        let (unicode, result) = idna::domain_to_unicode(&self.0);
-        match result {
-            Ok(()) => unicode,
-            Err(_) => self.0.to_string(),
-        }
-    }
 }
 
 impl FromStr for Domain {
@@ -272,14 +253,13 @@ mod tests {
     }
 
     #[test]
-    fn registrable_and_within() {
+    fn registrable() {
         let d = Domain::parse("node3.spamfarm.xyz").unwrap();
         assert_eq!(d.registrable(), "spamfarm.xyz");
-        let parent = Domain::parse("spamfarm.xyz").unwrap();
-        assert!(d.is_within(&parent));
-        assert!(parent.is_within(&parent));
-        assert!(!Domain::parse("notspamfarm.xyz").unwrap().is_within(&parent));
-        assert!(!parent.is_within(&d));
+        assert_eq!(
+            Domain::parse("a.b.example.co.uk").unwrap().registrable(),
+            "example.co.uk"
+        );
     }
 
     #[test]
@@ -302,13 +282,5 @@ mod tests {
         assert!(Domain::from_stored("LOCALHOST").is_err());
         assert!(Domain::from_stored("").is_err());
         assert!(Domain::from_stored("a..b").is_err());
-    }
-
-    #[test]
-    fn unicode_display() {
-        assert_eq!(
-            Domain::parse("xn--bcher-kva.social").unwrap().to_unicode(),
-            "bücher.social"
-        );
     }
 }

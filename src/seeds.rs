@@ -81,14 +81,6 @@ impl Exclusions {
         }
     }
 
-    pub fn len(&self) -> usize {
-        self.domains.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.domains.is_empty()
-    }
-
     /// True when `domain` or any parent of it is excluded: one lookup per label, so a
     /// long opt-out list costs nothing per peer.
     pub fn covers(&self, domain: &Domain) -> bool {
