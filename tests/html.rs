@@ -17,7 +17,7 @@ use fedicensus::domain::Domain;
 use fedicensus::render::html::index_html;
 use fedicensus::report::{self, Filter, Report, Scope};
 use fedicensus::snapshot::{ServerStats, Snapshot};
-use fedicensus::store::{ServerRecord, Status, Store};
+use fedicensus::store::{ServerRecord, Store};
 use tempfile::TempDir;
 
 const HOSTILE: &str = "<script>alert(1)</script>";
@@ -101,13 +101,9 @@ impl History {
             .server(&domain)
             .unwrap()
             .unwrap_or_else(|| ServerRecord::discovered(domain.clone(), at, None));
-        record.first_up = Some(record.first_up.map_or(at, |f| f.min(at)));
-        record.last_up = Some(record.last_up.map_or(at, |l| l.max(at)));
-        record.software = Some(software.into());
-        record.status = Status::Up;
-        self.store.put_server(&record).unwrap();
+        record.record_up(at, &stats, []);
         self.store
-            .put_snapshot(&Snapshot { domain, at, stats })
+            .record_visit(&[record], &Snapshot { domain, at, stats })
             .unwrap();
     }
 

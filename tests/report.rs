@@ -67,13 +67,9 @@ impl Fixture {
             .server(&domain)
             .unwrap()
             .unwrap_or_else(|| ServerRecord::discovered(domain.clone(), at, None));
-        record.first_up = Some(record.first_up.map_or(at, |f| f.min(at)));
-        record.last_up = Some(record.last_up.map_or(at, |l| l.max(at)));
-        record.software = Some(stats.software.clone());
-        record.status = Status::Up;
-        self.store.put_server(&record).unwrap();
+        record.record_up(at, &stats, []);
         self.store
-            .put_snapshot(&Snapshot { domain, at, stats })
+            .record_visit(&[record], &Snapshot { domain, at, stats })
             .unwrap();
     }
 
