@@ -15,11 +15,7 @@ use crate::report::stats::{DayReport, CARRY_DAYS};
 pub fn day(day: &DayReport, software: Option<&str>) -> String {
     format!(
         "The fediverse counted {} on {} on {}.",
-        plural(
-            day.users.active_month.max(0) as u64,
-            "monthly active user",
-            "monthly active users"
-        ),
+        active_users(day),
         servers(day.servers.up, software),
         day.date.in_words()
     )
@@ -54,12 +50,17 @@ pub fn period(
     };
     format!(
         "{users} {place} since {since}, along with {added}. That brings the total to {} on {}.",
-        plural(
-            end.users.active_month.max(0) as u64,
-            "monthly active user",
-            "monthly active users"
-        ),
+        active_users(end),
         servers(end.servers.up, software),
+    )
+}
+
+/// "608,837 monthly active users".
+fn active_users(day: &DayReport) -> String {
+    plural(
+        day.users.active_month.max(0) as u64,
+        "monthly active user",
+        "monthly active users",
     )
 }
 
