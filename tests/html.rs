@@ -11,26 +11,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration as Wait, Instant};
 
-use chrono::{DateTime, Duration, Utc};
-use fedicensus::day::Day;
-use fedicensus::domain::Domain;
 use fedicensus::render::html::index_html;
 use fedicensus::report::{self, Filter, Report, Scope};
-use fedicensus::snapshot::{ServerStats, Snapshot};
-use fedicensus::store::{ServerRecord, Store};
-use tempfile::TempDir;
+
+mod common;
+
+use common::history::{d, stats, Fixture};
 
 const HOSTILE: &str = "<script>alert(1)</script>";
 const BROWSER_TIMEOUT: Wait = Wait::from_secs(90);
-
-/// Day 0 of the history: the census's first crawl.
-fn d(n: i64) -> Day {
-    Day::from_ymd(2022, 10, 27).unwrap().add_days(n)
-}
-
-fn noon(n: i64) -> DateTime<Utc> {
-    d(n).start() + Duration::hours(12)
-}
 
 /// A store holding ten days of crawls (days 0 to 9) of:
 /// - `a.social` (mastodon): 1,000,000 + 1,000·n users, 400,000 − 1,000·n monthly active;
@@ -43,70 +32,35 @@ fn noon(n: i64) -> DateTime<Utc> {
 /// - `bad.social`: more monthly active users than users, left out as suspect.
 ///
 /// Half-year active users are twice the monthly, local posts ten per user.
-struct History {
-    _dir: TempDir,
-    store: Store,
+fn history() -> Fixture {
+    let history = Fixture::new(0..=9);
+    let up = |name: &str, n: i64, software: &str, users: i64, active: i64| {
+        history.up(name, n, stats(software, users, active));
+    };
+    for n in 0..=9 {
+        up(
+            "a.social",
+            n,
+            "mastodon",
+            1_000_000 + 1_000 * n,
+            400_000 - 1_000 * n,
+        );
+        up("b.social", n, "mastodon", 200_000, 50_000);
+        up("evil.social", n, HOSTILE, 1_500, 300);
+        up("bad.social", n, "mastodon", 100, 5_000);
+    }
+    for n in 0..=6 {
+        up("c.social", n, "pleroma", 5_000, 1_000);
+    }
+    for n in 4..=9 {
+        up("n3.social", n, "gotosocial", 10, 5);
+    }
+    up("n1.social", 9, "gotosocial", 10, 5);
+    up("n2.social", 9, "gotosocial", 10, 5);
+    history
 }
 
-impl History {
-    fn new() -> History {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("db")).unwrap();
-        let history = History { _dir: dir, store };
-        for n in 0..=9 {
-            let mut run = history
-                .store
-                .start_run(noon(n), noon(n), serde_json::json!({}))
-                .unwrap();
-            run.ended = Some(noon(n) + Duration::hours(1));
-            history.store.put_run(&run).unwrap();
-        }
-        for n in 0..=9 {
-            history.up(
-                "a.social",
-                n,
-                "mastodon",
-                1_000_000 + 1_000 * n,
-                400_000 - 1_000 * n,
-            );
-            history.up("b.social", n, "mastodon", 200_000, 50_000);
-            history.up("evil.social", n, HOSTILE, 1_500, 300);
-            history.up("bad.social", n, "mastodon", 100, 5_000);
-        }
-        for n in 0..=6 {
-            history.up("c.social", n, "pleroma", 5_000, 1_000);
-        }
-        for n in 4..=9 {
-            history.up("n3.social", n, "gotosocial", 10, 5);
-        }
-        history.up("n1.social", 9, "gotosocial", 10, 5);
-        history.up("n2.social", 9, "gotosocial", 10, 5);
-        history
-    }
-
-    /// `name` answered at noon on day `n`; its record follows, as the crawler keeps it.
-    fn up(&self, name: &str, n: i64, software: &str, users: i64, active: i64) {
-        let domain = Domain::parse(name).unwrap();
-        let at = noon(n);
-        let stats = ServerStats {
-            software: software.into(),
-            users_total: Some(users),
-            active_month: Some(active),
-            active_halfyear: Some(active * 2),
-            local_posts: Some(users * 10),
-            ..Default::default()
-        };
-        let mut record = self
-            .store
-            .server(&domain)
-            .unwrap()
-            .unwrap_or_else(|| ServerRecord::discovered(domain.clone(), at, None));
-        record.record_up(at, &stats, []);
-        self.store
-            .record_visit(&[record], &Snapshot { domain, at, stats })
-            .unwrap();
-    }
-
+impl Fixture {
     fn report(&self, scope: Scope) -> Report {
         report::build(&self.store, scope, &Filter::default()).unwrap()
     }
@@ -157,7 +111,7 @@ fn assert_day_9(html: &str) {
 
 #[test]
 fn the_page_shows_the_numbers_their_changes_and_escapes_data() {
-    let history = History::new();
+    let history = history();
     let report = history.period(0);
     let html = index_html(&report).unwrap();
 
@@ -197,7 +151,7 @@ fn the_page_shows_the_numbers_their_changes_and_escapes_data() {
 
 #[test]
 fn changes_the_report_does_not_reach_back_to_are_dashes() {
-    let history = History::new();
+    let history = history();
     // (day 5, day 9]: day 8 is there, day 2 is not.
     let html = index_html(&history.period(5)).unwrap();
     assert_eq!(text_of(&html, "users-total"), "1,215,530");
@@ -315,7 +269,7 @@ fn chromium_renders_the_page() {
             return;
         }
     };
-    let history = History::new();
+    let history = history();
     let report = history.period(0);
     let out = tempfile::tempdir().unwrap();
     let page = out.path().join("index.html");

@@ -3,8 +3,6 @@
 
 use std::path::Path;
 
-use chrono::{DateTime, Duration, Utc};
-use fedicensus::day::Day;
 use fedicensus::domain::Domain;
 use fedicensus::outcome::OptOut;
 use fedicensus::render;
@@ -12,67 +10,14 @@ use fedicensus::report::stats::{
     Coverage, DayReport, PostCounts, ServerCounts, SoftwareRow, UserCounts,
 };
 use fedicensus::report::{self, Filter, Report, ReportError, Scope};
-use fedicensus::snapshot::{ServerStats, Snapshot};
-use fedicensus::store::{ServerRecord, Status, Store, StoreError};
-use tempfile::TempDir;
+use fedicensus::snapshot::ServerStats;
+use fedicensus::store::{Status, Store, StoreError};
 
-/// Day 0 of every history: the census's first crawl.
-fn d(n: i64) -> Day {
-    Day::from_ymd(2022, 10, 27).unwrap().add_days(n)
-}
+mod common;
 
-fn noon(n: i64) -> DateTime<Utc> {
-    d(n).start() + Duration::hours(12)
-}
-
-/// Numbers a server reports: half-year active is twice monthly, posts ten per user.
-fn stats(software: &str, users: i64, active: i64) -> ServerStats {
-    ServerStats {
-        software: software.into(),
-        users_total: Some(users),
-        active_month: Some(active),
-        active_halfyear: Some(active * 2),
-        local_posts: Some(users * 10),
-        ..Default::default()
-    }
-}
-
-struct Fixture {
-    _dir: TempDir,
-    store: Store,
-}
+use common::history::{d, noon, stats, Fixture};
 
 impl Fixture {
-    /// A store with a finished crawl run on each of `days`.
-    fn new(days: impl IntoIterator<Item = i64>) -> Fixture {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("db")).unwrap();
-        for n in days {
-            let mut run = store
-                .start_run(noon(n), noon(n), serde_json::json!({}))
-                .unwrap();
-            run.ended = Some(noon(n) + Duration::hours(1));
-            store.put_run(&run).unwrap();
-        }
-        Fixture { _dir: dir, store }
-    }
-
-    /// `name` answered at noon on day `n` with `stats`; its record follows, as the
-    /// crawler keeps it.
-    fn up(&self, name: &str, n: i64, stats: ServerStats) {
-        let domain = Domain::parse(name).unwrap();
-        let at = noon(n);
-        let mut record = self
-            .store
-            .server(&domain)
-            .unwrap()
-            .unwrap_or_else(|| ServerRecord::discovered(domain.clone(), at, None));
-        record.record_up(at, &stats, []);
-        self.store
-            .record_visit(&[record], &Snapshot { domain, at, stats })
-            .unwrap();
-    }
-
     /// `name` answers every day in `days` with the same numbers.
     fn steady(&self, name: &str, days: std::ops::RangeInclusive<i64>, stats: &ServerStats) {
         for n in days {

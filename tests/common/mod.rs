@@ -2,6 +2,8 @@
 //! the simulated fediverse.
 #![allow(dead_code)] // each test crate uses its own subset
 
+pub mod history;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
