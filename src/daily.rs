@@ -106,10 +106,10 @@ struct Latest<'a> {
     crawl: &'a Summary,
 }
 
-/// The period (D−days, D], starting no earlier than the first crawl day.
-fn trailing(store: &Store, day: Day, days: i64) -> anyhow::Result<PeriodReport> {
+/// The period (D−30, D], starting no earlier than the first crawl day.
+fn last_30_days(store: &Store, day: Day) -> anyhow::Result<PeriodReport> {
     let first = store.crawl_days()?.first().copied().unwrap_or(day);
-    let since = day.add_days(-days).max(first);
+    let since = day.add_days(-30).max(first);
     match report::build(
         store,
         Scope::Period {
@@ -123,6 +123,13 @@ fn trailing(store: &Store, day: Day, days: i64) -> anyhow::Result<PeriodReport> 
     }
 }
 
+/// The last `days` days of a period, as a period of their own: its days are the
+/// same, so they are taken from it instead of read and judged again.
+fn tail(period: &PeriodReport, days: usize) -> PeriodReport {
+    let start = period.days.len().saturating_sub(days + 1);
+    PeriodReport::new(period.days[start..].to_vec(), None)
+}
+
 /// Writes the day's reports into `reports`; `note` (the health note) is added to the
 /// day's notes so every format carries it.
 pub fn write_reports(
@@ -133,13 +140,11 @@ pub fn write_reports(
     health: Health,
     note: Option<String>,
 ) -> anyhow::Result<DailyOutcome> {
-    let mut month = trailing(store, day, 30)?;
-    let mut week = trailing(store, day, 7)?;
-    for period in [&mut month, &mut week] {
-        if let (Some(note), Some(last)) = (&note, period.days.last_mut()) {
-            last.notes.push(note.clone());
-        }
+    let mut month = last_30_days(store, day)?;
+    if let (Some(note), Some(last)) = (note, month.days.last_mut()) {
+        last.notes.push(note);
     }
+    let week = tail(&month, 7);
     std::fs::create_dir_all(reports)
         .with_context(|| format!("cannot create the reports directory {}", reports.display()))?;
 
@@ -157,10 +162,12 @@ pub fn write_reports(
 
     let dir = reports.join(day.to_string());
     let report = Report::Period(month);
-    let html = render::html::index_html(&report)?;
     replace_dir(&dir, |tmp| render::write_report_dir(&report, tmp).map(drop))?;
     write_atomic(&reports.join("latest.json"), latest.as_bytes())?;
-    write_atomic(&reports.join("index.html"), html.as_bytes())?;
+    // The day's page is the newest page: copied, not rendered (charts included) again.
+    let html = std::fs::read(dir.join("index.html"))
+        .with_context(|| format!("cannot read {}/index.html", dir.display()))?;
+    write_atomic(&reports.join("index.html"), &html)?;
     Ok(DailyOutcome {
         day,
         dir,

@@ -230,6 +230,10 @@ async fn daily_is_idempotent_and_flags_thin_crawls() {
     );
     let latest = read_json(&reports.join("latest.json"));
     assert_eq!(latest["health"], "thin");
+    // The last 7 days start at the first crawl day while the database is younger.
+    assert_eq!(latest["last_7_days"]["since"], "2024-05-01");
+    assert_eq!(latest["last_7_days"]["until"], "2024-05-02");
+    assert_eq!(latest["last_7_days"]["days"].as_array().unwrap().len(), 2);
     let notes = latest["day"]["notes"].to_string();
     assert!(notes.contains("suspiciously thin"), "{notes}");
     // Carried forward: the total does not collapse.

@@ -290,17 +290,18 @@ fn apply(
             let canonical = up.canonical.clone();
             // Written with the snapshot in one transaction.
             let mut changed = Vec::new();
-            if canonical != visit.domain {
+            // The visited name's record is the server's own unless it answered as another.
+            let existing = if canonical == visit.domain {
+                Some(record)
+            } else {
                 record.record_alias(at, canonical.clone());
                 changed.push(record);
-            }
-            let mut server = match store.server(&canonical)? {
-                Some(existing) => existing,
-                None => {
-                    frontier.known.insert(canonical.clone());
-                    ServerRecord::discovered(canonical.clone(), at, Some(visit.domain.clone()))
-                }
+                store.server(&canonical)?
             };
+            let mut server = existing.unwrap_or_else(|| {
+                frontier.known.insert(canonical.clone());
+                ServerRecord::discovered(canonical.clone(), at, Some(visit.domain.clone()))
+            });
             if frontier.up.insert(canonical.clone()) {
                 summary.servers_up += 1;
             }

@@ -82,10 +82,7 @@ impl Session<'_> {
         path: &str,
         cap: usize,
     ) -> Option<Result<Page, FetchError>> {
-        if !self.robots.allows(path) {
-            return None;
-        }
-        self.pause().await;
+        self.may_ask(path).await?;
         Some(self.fetcher.get(host, path, cap).await)
     }
 
@@ -96,11 +93,17 @@ impl Session<'_> {
         json: &serde_json::Value,
         cap: usize,
     ) -> Option<Result<Page, FetchError>> {
+        self.may_ask(path).await?;
+        Some(self.fetcher.post_json(host, path, json, cap).await)
+    }
+
+    /// `None` when robots.txt disallows `path`; otherwise waits out the Crawl-delay.
+    async fn may_ask(&mut self, path: &str) -> Option<()> {
         if !self.robots.allows(path) {
             return None;
         }
         self.pause().await;
-        Some(self.fetcher.post_json(host, path, json, cap).await)
+        Some(())
     }
 
     async fn pause(&mut self) {
