@@ -127,7 +127,7 @@ fn last_30_days(store: &Store, day: Day) -> anyhow::Result<PeriodReport> {
 /// same, so they are taken from it instead of read and judged again.
 fn tail(period: &PeriodReport, days: usize) -> PeriodReport {
     let start = period.days.len().saturating_sub(days + 1);
-    PeriodReport::new(period.days[start..].to_vec(), None)
+    PeriodReport::new(period.days[start..].to_vec(), None).with_new_servers(&period.new_server_list)
 }
 
 /// Writes the day's reports into `reports`; `note` (the health note) is added to the

@@ -5,7 +5,8 @@
 //! and safety) → parse ([`parse`]: NodeInfo and server APIs) → store ([`store`]: sled)
 //! → report ([`report`]: every statistic, defined once) → render ([`render`]: Markdown,
 //! JSON, CSV, charts, HTML). [`crawl`] drives the first four; [`sim`] is the simulated
-//! fediverse used by the tests, the demo and the benchmarks.
+//! fediverse used by the tests, the demo and the benchmarks. [`export`] and [`import`]
+//! take the history out to other tools (CSV, JSON Lines, Parquet) and back in.
 //!
 //! Shared vocabulary: [`domain::Domain`], [`day::Day`], [`snapshot::Snapshot`].
 
@@ -16,7 +17,9 @@ pub mod daily;
 pub mod day;
 pub mod demo;
 pub mod domain;
+pub mod export;
 pub mod fetch;
+pub mod import;
 pub mod outcome;
 pub mod parse;
 pub mod render;

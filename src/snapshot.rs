@@ -49,6 +49,10 @@ pub struct ServerStats {
     pub languages: Vec<String>,
     #[serde(default)]
     pub sources: Vec<Source>,
+    /// Where an imported snapshot came from (`import --source`, or the file's `source`
+    /// column); `None` for the snapshots this database's own crawls took.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
 }
 
 /// A document that contributed to a snapshot.

@@ -1,4 +1,4 @@
-//! Both benchmarks at toy sizes, so they keep compiling and running. What they measure
+//! The benchmarks at toy sizes, so they keep compiling and running. What they measure
 //! is not checked: a test machine's timings mean nothing. What they count is.
 
 use fedicensus::bench::crawl::{self, CrawlBench};
@@ -63,4 +63,20 @@ fn report_bench_writes_the_history_and_times_every_step() {
     assert!(table.contains("snapshots written"), "{table}");
     let json = serde_json::to_value(&result).unwrap();
     assert_eq!(json["phases"].as_array().unwrap().len(), 4);
+}
+
+#[test]
+fn export_bench_exports_and_imports_every_snapshot() {
+    use fedicensus::bench::export::{self, ExportBench};
+    let bench = ExportBench {
+        servers: 40,
+        days: 6,
+    };
+    let result = export::run(&bench, None, &ProgressBar::hidden()).unwrap();
+    assert!(result.snapshots > 100);
+    let names: Vec<&str> = result.phases.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names.len(), 5, "{names:?}");
+    assert!(result.csv_bytes > 0 && result.parquet_bytes > 0);
+    assert!(result.import_rows_per_sec > 0.0 && result.check_rows_per_sec > 0.0);
+    assert!(result.table().to_string().contains("rows a second"));
 }

@@ -677,8 +677,18 @@ fn report_dir_for_a_period_and_a_single_day() {
         &Filter::default(),
     );
     let written = render::write_report_dir(&period, &out.path().join("period")).unwrap();
-    assert_eq!(written.len(), 10);
+    assert_eq!(written.len(), 11);
     assert_report_dir(&out.path().join("period"));
+    // s1 to s9 were first up after the period's start: the full list, one per line.
+    let new = std::fs::read_to_string(out.path().join("period/new_servers.csv")).unwrap();
+    assert_eq!(new.lines().count(), 1 + 9, "{new}");
+    assert!(
+        new.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("s9.social,2022-11-05,observed,"),
+        "{new}"
+    );
 
     let one = f.report(Scope::Day(Some(d(0))), &Filter::default());
     render::write_report_dir(&one, &out.path().join("one")).unwrap();

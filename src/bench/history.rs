@@ -92,6 +92,7 @@ impl Plan {
             schema: Some("2.1".to_owned()),
             languages: vec!["en".to_owned()],
             sources: vec![Source::NodeInfo],
+            origin: None,
         })
     }
 

@@ -3,7 +3,7 @@
 //! real store and times the reporter on it. They measure and print; nothing here judges
 //! the numbers, so the tests run them at toy sizes only to keep the code alive.
 //!
-//! Modules: [`crawl`], [`report`], [`history`] (the synthetic history), [`proc`]
+//! Modules: [`crawl`], [`report`], [`export`] (export and import), [`history`] (the synthetic history), [`proc`]
 //! (memory, CPU and disk readings of this process).
 //!
 //! Types: [`Scratch`] (the benchmark's database directory), [`Machine`] (what the
@@ -11,6 +11,7 @@
 //! form); functions [`bytes`], [`seconds`], [`per_second`].
 
 pub mod crawl;
+pub mod export;
 pub mod history;
 pub mod proc;
 pub mod report;

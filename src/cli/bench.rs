@@ -1,8 +1,9 @@
-//! `fedicensus bench crawl|report`: the benchmark flags, and the results printed as a
+//! `fedicensus bench crawl|report|export`: the benchmark flags, and the results printed as a
 //! table or, with `--json`, as one JSON document. The benchmarks themselves live in
 //! [`crate::bench`]; they use a scratch database, never `--db`.
 //!
-//! Types: [`BenchCommand`], [`CrawlBenchArgs`], [`ReportBenchArgs`], [`BenchOutput`];
+//! Types: [`BenchCommand`], [`CrawlBenchArgs`], [`ReportBenchArgs`], [`ExportBenchArgs`],
+//! [`BenchOutput`];
 //! function [`run`].
 
 use std::path::PathBuf;
@@ -12,6 +13,7 @@ use serde::Serialize;
 
 use super::Cli;
 use crate::bench::crawl::{self, CrawlBench};
+use crate::bench::export::{self, ExportBench};
 use crate::bench::report::{self, ReportBench};
 use crate::bench::Table;
 
@@ -23,6 +25,9 @@ pub enum BenchCommand {
     /// Write a synthetic history of daily snapshots, then time reports over a day, a
     /// month and a year, and the rebuild of the daily rollup.
     Report(ReportBenchArgs),
+    /// Write a synthetic history, then time its export as CSV and as Parquet partitioned
+    /// by day (with their memory peak), and the import of the CSV into a fresh database.
+    Export(ExportBenchArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -49,6 +54,20 @@ pub struct CrawlBenchArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct ReportBenchArgs {
+    /// Servers in the synthetic history.
+    #[arg(long, default_value_t = 30_000, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub servers: u64,
+
+    /// Days of history, one crawl a day, ending 2024-12-31.
+    #[arg(long, default_value_t = 365, value_name = "D", value_parser = clap::value_parser!(u32).range(1..=36_500))]
+    pub days: u32,
+
+    #[command(flatten)]
+    pub output: BenchOutput,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ExportBenchArgs {
     /// Servers in the synthetic history.
     #[arg(long, default_value_t = 30_000, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub servers: u64,
@@ -123,6 +142,16 @@ pub async fn run(command: &BenchCommand, cli: &Cli) -> anyhow::Result<()> {
             let bar = progress(cli, "days written");
             let keep = args.output.keep.as_deref();
             let result = tokio::task::block_in_place(|| report::run(&bench, keep, &bar))?;
+            args.output.print(&result, || result.table())
+        }
+        BenchCommand::Export(args) => {
+            let bench = ExportBench {
+                servers: usize::try_from(args.servers)?,
+                days: args.days,
+            };
+            let bar = progress(cli, "days written");
+            let keep = args.output.keep.as_deref();
+            let result = tokio::task::block_in_place(|| export::run(&bench, keep, &bar))?;
             args.output.print(&result, || result.table())
         }
     }

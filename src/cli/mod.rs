@@ -11,8 +11,11 @@ pub mod bench;
 pub mod crawl;
 pub mod daily;
 pub mod demo;
+pub mod export;
+pub mod import;
 pub mod report;
 pub mod server;
+pub mod servers;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -58,6 +61,9 @@ pub enum Command {
     Daily(daily::DailyArgs),
     Demo(demo::DemoArgs),
     Server(server::ServerArgs),
+    Servers(servers::ServersArgs),
+    Export(export::ExportArgs),
+    Import(import::ImportArgs),
     /// Measure the crawler and the reporter on synthetic data (the README's Benchmarks).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -89,6 +95,9 @@ pub fn main() -> ExitCode {
             Command::Daily(args) => daily::run(args, &cli).await,
             Command::Demo(args) => demo::run(args, &cli).await,
             Command::Server(args) => server::run(args, &cli).map(|()| ExitCode::SUCCESS),
+            Command::Servers(args) => servers::run(args, &cli).map(|()| ExitCode::SUCCESS),
+            Command::Export(args) => export::run(args, &cli).map(|()| ExitCode::SUCCESS),
+            Command::Import(args) => import::run(args, &cli).map(|()| ExitCode::SUCCESS),
             Command::Bench(command) => bench::run(command, &cli).await.map(|()| ExitCode::SUCCESS),
         }
     });

@@ -442,6 +442,7 @@ fn merge(
         schema: Some(schema),
         languages: Vec::new(),
         sources: Vec::new(),
+        origin: None,
     };
     if let Some(v2) = v2 {
         sources.push(Source::InstanceV2);

@@ -201,6 +201,11 @@ pub fn index_html(report: &Report) -> anyhow::Result<String> {
     }
     html.push_str("</section>\n");
     software(&mut html, end)?;
+    if let Report::Period(period) = report {
+        html.push_str(&crate::render::servers::new_servers_html(
+            &period.new_server_list,
+        ));
+    }
     flagged(
         &mut html,
         "excluded",

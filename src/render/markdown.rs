@@ -33,6 +33,9 @@ pub fn markdown(report: &Report) -> String {
         md.push('\n');
     }
     if let Report::Period(period) = report {
+        md.push_str(&crate::render::servers::new_servers_markdown(
+            &period.new_server_list,
+        ));
         per_day(&mut md, period);
     }
     let _ = write!(md, "## Method\n\n{METHOD}");

@@ -8,6 +8,7 @@ pub mod csv;
 pub mod html;
 pub mod markdown;
 pub mod number;
+pub mod servers;
 
 use std::path::{Path, PathBuf};
 
@@ -23,8 +24,9 @@ pub fn json(report: &Report) -> String {
     text
 }
 
-/// Writes `report.md`, `report.json`, `days.csv`, `index.html` and the charts (`users`, `servers`,
-/// `software`, each `.svg` and `.png`) into `dir`, creating it; returns the paths.
+/// Writes `report.md`, `report.json`, `days.csv`, `index.html`, for a period
+/// `new_servers.csv`, and the charts (`users`, `servers`, `software`, each `.svg` and
+/// `.png`) into `dir`, creating it; returns the paths.
 pub fn write_report_dir(report: &Report, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let mut written = Vec::new();
@@ -36,6 +38,12 @@ pub fn write_report_dir(report: &Report, dir: &Path) -> anyhow::Result<Vec<PathB
     ] {
         let path = dir.join(name);
         std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        written.push(path);
+    }
+    if let Report::Period(period) = report {
+        let path = dir.join(servers::NEW_SERVERS_CSV);
+        std::fs::write(&path, servers::csv(&period.new_server_list))
+            .with_context(|| format!("cannot write {}", path.display()))?;
         written.push(path);
     }
     written.extend(charts::write_charts(report, dir)?);

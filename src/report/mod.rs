@@ -6,13 +6,15 @@
 //! server records (for `first_up` and opt-outs). Cost: O(servers × (WINDOW_DAYS +
 //! reported days)) to load and judge, then O(servers × log window) per reported day.
 //!
-//! Types: [`Scope`] (which day or period), [`ReportError`]; re-exported from the
+//! Types: [`Scope`] (which day or period), [`Loaded`] (a census ready for a scope's
+//! days), [`ReportError`]; re-exported from the
 //! submodules: [`Report`], [`DayOnly`], [`PeriodReport`], [`DayReport`], [`Filter`],
 //! [`RebuildSummary`].
 
 pub mod headline;
 pub mod period;
 pub mod rebuild;
+pub mod servers;
 pub mod stats;
 pub mod suspect;
 pub mod window;
@@ -56,6 +58,41 @@ pub enum ReportError {
 
 /// Builds the report for `scope`, counting what `filter` says.
 pub fn build(store: &Store, scope: Scope, filter: &Filter) -> Result<Report, ReportError> {
+    let loaded = load(store, scope, filter)?;
+    let software = filter.software_name();
+    let software = software.as_deref();
+    let days: Vec<DayReport> = Day::range(loaded.since, loaded.until)
+        .map(|d| loaded.census.day(d))
+        .collect();
+    Ok(match scope {
+        Scope::Day(_) => {
+            let day = days.into_iter().next().expect("one day");
+            Report::Day(DayOnly {
+                headline: headline::day(&day, software),
+                day,
+            })
+        }
+        Scope::Period { .. } => {
+            let new = servers::Query {
+                select: servers::Select::New,
+                ..Default::default()
+            };
+            let list = servers::rows(&loaded, scope, &new);
+            Report::Period(PeriodReport::new(days, software).with_new_servers(&list))
+        }
+    })
+}
+
+/// A census loaded for the days `since..=until` of a scope.
+pub struct Loaded {
+    pub census: Census,
+    pub since: Day,
+    pub until: Day,
+}
+
+/// Resolves `scope` against the crawl days and loads the census that computes its days:
+/// what every report and every server list starts from.
+pub fn load(store: &Store, scope: Scope, filter: &Filter) -> Result<Loaded, ReportError> {
     let crawl_days = store.crawl_days()?;
     let (Some(&first), Some(&last)) = (crawl_days.first(), crawl_days.last()) else {
         return Err(StoreError::Empty {
@@ -93,17 +130,9 @@ pub fn build(store: &Store, scope: Scope, filter: &Filter) -> Result<Report, Rep
         since.add_days(-CARRY_DAYS),
         filter,
     );
-    let software = filter.software_name();
-    let software = software.as_deref();
-    let days: Vec<DayReport> = Day::range(since, until).map(|d| census.day(d)).collect();
-    Ok(match scope {
-        Scope::Day(_) => {
-            let day = days.into_iter().next().expect("one day");
-            Report::Day(DayOnly {
-                headline: headline::day(&day, software),
-                day,
-            })
-        }
-        Scope::Period { .. } => Report::Period(PeriodReport::new(days, software)),
+    Ok(Loaded {
+        census,
+        since,
+        until,
     })
 }

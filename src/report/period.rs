@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::day::Day;
 use crate::report::headline;
+use crate::report::servers::ServerRow;
 use crate::report::stats::DayReport;
 
 /// A report for one day (`--date`) or for a period (`--since`).
@@ -44,6 +45,10 @@ pub struct PeriodReport {
     pub servers_up: u64,
     pub headline: String,
     pub days: Vec<DayReport>,
+    /// The servers counted in `new_servers`, most users first (the full list; reports
+    /// show the top and write it all as CSV). Not part of the JSON document.
+    #[serde(skip)]
+    pub new_server_list: Vec<ServerRow>,
 }
 
 impl PeriodReport {
@@ -65,7 +70,19 @@ impl PeriodReport {
             servers_up: last.servers.up,
             headline: headline::period(first.date, last, new_users, new_servers, software),
             days,
+            new_server_list: Vec::new(),
         }
+    }
+
+    /// Attaches the list of new servers, keeping those new within this period (a list
+    /// made for a longer period that ends on the same day may be given).
+    pub fn with_new_servers(mut self, rows: &[ServerRow]) -> PeriodReport {
+        self.new_server_list = rows
+            .iter()
+            .filter(|r| self.since < r.day && r.day <= self.until)
+            .cloned()
+            .collect();
+        self
     }
 }
 

@@ -20,13 +20,15 @@
 //! [`PostCounts`], [`Coverage`], [`SoftwareRow`], [`Flagged`]), [`Filter`] (what to
 //! count), [`Census`] (the loaded window that computes days).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::day::Day;
 use crate::domain::Domain;
+use crate::outcome::OptOut;
 use crate::render::number::plural;
 use crate::report::suspect::{self, Reason};
 use crate::report::window::{Reading, Window};
@@ -155,6 +157,41 @@ pub struct Flagged {
     pub reason: String,
 }
 
+/// One server as one day sees it: its latest reading on or before the day and every
+/// fact that decides whether it counts. Built only by [`Census::entries`].
+#[derive(Debug, Clone, Copy)]
+pub struct Entry<'a> {
+    pub domain: &'a Domain,
+    /// The latest reading on or before the day.
+    pub reading: &'a Reading,
+    /// Days between the reading and the day (0: observed that day).
+    pub silent: i64,
+    /// How the server asked not to be counted, if it did: it then never counts.
+    pub opted_out: Option<OptOut>,
+    /// The suspect rule the reading (or the server, for farms) breaks.
+    pub verdict: Option<&'a Reason>,
+    /// When the server's first successful snapshot was taken.
+    pub first_up: Option<DateTime<Utc>>,
+}
+
+impl Entry<'_> {
+    /// Answered within [`CARRY_DAYS`]: counts unless opted out or suspect.
+    pub fn is_recent(&self) -> bool {
+        self.silent <= CARRY_DAYS
+    }
+
+    /// Reached [`GONE_DAYS`] silent days on the day.
+    pub fn is_gone(&self) -> bool {
+        self.silent == GONE_DAYS
+    }
+
+    /// Observed on `d` and first up on `d`. Whether it is counted as new also needs it
+    /// to count and `d` not to be the baseline (see [`Census::counts_as_new`]).
+    pub fn is_new(&self, d: Day) -> bool {
+        self.silent == 0 && self.first_up.map(Day::of) == Some(d)
+    }
+}
+
 /// One server's readings in the window, with the suspect verdict of each.
 struct Series {
     domain: Domain,
@@ -168,8 +205,8 @@ struct Series {
 /// to the window's end.
 pub struct Census {
     series: Vec<Series>,
-    first_up: HashMap<Domain, Day>,
-    opted_out: HashSet<Domain>,
+    first_up: HashMap<Domain, DateTime<Utc>>,
+    opted_out: HashMap<Domain, OptOut>,
     farms: HashMap<Domain, Reason>,
     /// The first day the database saw a crawl.
     baseline: Day,
@@ -211,12 +248,14 @@ impl Census {
             series,
             first_up: records
                 .iter()
-                .filter_map(|r| Some((r.domain.clone(), Day::of(r.first_up?))))
+                .filter_map(|r| Some((r.domain.clone(), r.first_up?)))
                 .collect(),
             opted_out: records
                 .iter()
-                .filter(|r| matches!(r.status, Status::OptedOut { .. }))
-                .map(|r| r.domain.clone())
+                .filter_map(|r| match r.status {
+                    Status::OptedOut { how } => Some((r.domain.clone(), how)),
+                    _ => None,
+                })
                 .collect(),
             farms: suspect::farms(records),
             baseline: crawl_days.first().copied().unwrap_or(judged_from),
@@ -224,6 +263,55 @@ impl Census {
             software: filter.software_name(),
             include_suspect: filter.include_suspect,
         }
+    }
+
+    /// Every server with a reading on or before `d` in the window, as day `d` sees it
+    /// (opted-out servers included, marked; software filter applied). The one place that
+    /// decides where a server stands: [`Census::day`] and the server lists both read it.
+    pub fn entries(&self, d: Day) -> impl Iterator<Item = Entry<'_>> + '_ {
+        self.series.iter().filter_map(move |series| {
+            let i = series
+                .readings
+                .partition_point(|r| r.day <= d)
+                .checked_sub(1)?;
+            let reading = &series.readings[i];
+            if self
+                .software
+                .as_deref()
+                .is_some_and(|s| s != &*reading.software)
+            {
+                return None;
+            }
+            Some(Entry {
+                domain: &series.domain,
+                reading,
+                silent: d.days_since(reading.day),
+                opted_out: self.opted_out.get(&series.domain).copied(),
+                verdict: self
+                    .farms
+                    .get(&series.domain)
+                    .or(series.verdicts[i].as_ref()),
+                first_up: self.first_up.get(&series.domain).copied(),
+            })
+        })
+    }
+
+    /// Whether `entry` counts on its day: recent, not opted out, and not suspect
+    /// (unless `--include-suspect`).
+    pub fn counts(&self, entry: &Entry) -> bool {
+        entry.opted_out.is_none()
+            && entry.is_recent()
+            && (entry.verdict.is_none() || self.include_suspect)
+    }
+
+    /// Whether `entry` is among day `d`'s `servers.new`.
+    pub fn counts_as_new(&self, entry: &Entry, d: Day) -> bool {
+        !self.is_baseline(d) && self.counts(entry) && entry.is_new(d)
+    }
+
+    /// Whether `d` is the census's first day, on which nothing is new.
+    pub fn is_baseline(&self, d: Day) -> bool {
+        d == self.baseline
     }
 
     /// The numbers of day `d` (see the module doc for every definition).
@@ -236,51 +324,36 @@ impl Census {
         let mut by_software: BTreeMap<Arc<str>, SoftwareRow> = BTreeMap::new();
         let mut flagged = Vec::new();
 
-        for series in &self.series {
-            if self.opted_out.contains(&series.domain) {
+        for entry in self.entries(d) {
+            if entry.opted_out.is_some() {
                 continue;
             }
-            let Some(i) = series
-                .readings
-                .partition_point(|r| r.day <= d)
-                .checked_sub(1)
-            else {
-                continue;
-            };
-            let r = &series.readings[i];
-            if self.software.as_deref().is_some_and(|s| s != &*r.software) {
-                continue;
-            }
-            let silent = d.days_since(r.day);
-            if silent == GONE_DAYS {
+            if entry.is_gone() {
                 servers.gone += 1;
             }
-            if silent > CARRY_DAYS {
+            if !entry.is_recent() {
                 continue;
             }
-            let verdict = self
-                .farms
-                .get(&series.domain)
-                .or(series.verdicts[i].as_ref());
-            if let Some(reason) = verdict {
+            if let Some(reason) = entry.verdict {
                 flagged.push(Flagged {
-                    domain: series.domain.clone(),
+                    domain: entry.domain.clone(),
                     rule: reason.rule(),
                     reason: reason.to_string(),
                 });
-                if !self.include_suspect {
-                    servers.excluded += 1;
-                    continue;
-                }
             }
-            if silent == 0 {
+            if !self.counts(&entry) {
+                servers.excluded += 1;
+                continue;
+            }
+            if entry.silent == 0 {
                 servers.observed += 1;
-                if self.first_up.get(&series.domain) == Some(&d) {
+                if entry.is_new(d) {
                     new += 1;
                 }
             } else {
                 servers.carried_forward += 1;
             }
+            let r = entry.reading;
             let add = |sum: &mut i64, covered: &mut u64, value: Option<i64>| {
                 if let Some(v) = value {
                     *sum = sum.saturating_add(v);
@@ -314,7 +387,7 @@ impl Census {
         servers.up = servers.observed + servers.carried_forward;
 
         let mut notes = Vec::new();
-        if d == self.baseline {
+        if self.is_baseline(d) {
             notes.push(format!(
                 "{} is the first day of the census: every server is a baseline, so no \
                  servers are counted as new.",

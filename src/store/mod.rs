@@ -216,12 +216,39 @@ impl Store {
         self.snapshots
             .insert(keys::snapshot(&snapshot.domain, snapshot.at), stats)
             .map_err(|e| self.err(e))?;
+        self.roll_up(snapshot)
+    }
+
+    /// Points the day's rollup entry at `snapshot` if it is the day's latest so far.
+    fn roll_up(&self, snapshot: &Snapshot) -> Result<()> {
         let (key, value) = daily_entry(snapshot);
         let old = self.daily.get(&key).map_err(|e| self.err(e))?;
         if supersedes(old.as_deref(), snapshot.at) {
             self.daily.insert(key, value).map_err(|e| self.err(e))?;
         }
         Ok(())
+    }
+
+    /// Stores many snapshots (a bulk import); returns how many were new. A snapshot of
+    /// one server at one instant is stored once: one already there is kept as it is,
+    /// so loading the same snapshots again adds nothing.
+    pub fn put_snapshots(&self, snapshots: &[Snapshot]) -> Result<usize> {
+        let mut added = 0;
+        for snapshot in snapshots {
+            let key = keys::snapshot(&snapshot.domain, snapshot.at);
+            let stats = serde_json::to_vec(&snapshot.stats).expect("stats serialize");
+            // Insert-if-absent in one operation: an existing entry makes the swap fail.
+            let swapped = self
+                .snapshots
+                .compare_and_swap(key, None::<&[u8]>, Some(stats))
+                .map_err(|e| self.err(e))?;
+            if swapped.is_err() {
+                continue;
+            }
+            added += 1;
+            self.roll_up(snapshot)?;
+        }
+        Ok(added)
     }
 
     /// Stores what one visit learned, atomically: the server records it changed, the
@@ -292,6 +319,48 @@ impl Store {
                 stats: self.decode("snapshots", &k, &v)?,
             })
         })
+    }
+
+    /// Every snapshot taken on the days `since..=until`, day by day (within a day in
+    /// (domain, instant) order). Streams: the rollup's day-first keys say which servers
+    /// have snapshots on a day, then each server's snapshots of that day are one range.
+    pub fn snapshots_between(
+        &self,
+        since: Day,
+        until: Day,
+    ) -> impl Iterator<Item = Result<Snapshot>> + '_ {
+        let days = self.daily.range(since.to_key()..until.add_days(1).to_key());
+        days.flat_map(
+            move |entry| -> Box<dyn Iterator<Item = Result<Snapshot>> + '_> {
+                let located = entry.map_err(|e| self.err(e)).and_then(|(k, _)| {
+                    let (day, domain) =
+                        keys::split_daily(&k).ok_or_else(|| self.bad_key("daily", &k))?;
+                    let domain =
+                        Domain::from_stored(domain).map_err(|_| self.bad_key("daily", &k))?;
+                    Ok((day, domain))
+                });
+                match located {
+                    Err(e) => Box::new(std::iter::once(Err(e))),
+                    Ok((day, domain)) => Box::new(
+                        self.snapshots
+                            .range(
+                                keys::snapshot(&domain, day.start())
+                                    ..keys::snapshot(&domain, day.end()),
+                            )
+                            .map(move |entry| {
+                                let (k, v) = entry.map_err(|e| self.err(e))?;
+                                let (_, at) = keys::split_snapshot(&k)
+                                    .ok_or_else(|| self.bad_key("snapshots", &k))?;
+                                Ok(Snapshot {
+                                    domain: domain.clone(),
+                                    at,
+                                    stats: self.decode("snapshots", &k, &v)?,
+                                })
+                            }),
+                    ),
+                }
+            },
+        )
     }
 
     pub fn snapshot_count(&self) -> usize {
@@ -504,6 +573,70 @@ mod tests {
         store.rebuild_daily().unwrap();
         assert_eq!(store.day_snapshots(day).unwrap(), rollup);
         assert_eq!(store.day_snapshots(day.add_days(1)).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn bulk_puts_store_each_instant_once_and_ranges_stream_by_day() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db")).unwrap();
+        let first = [
+            snap("b.social", "2024-01-02T08:00:00Z", 1),
+            snap("a.social", "2024-01-02T09:00:00Z", 2),
+            snap("a.social", "2024-01-01T09:00:00Z", 3),
+            snap("a.social", "2024-01-02T07:00:00Z", 4),
+        ];
+        assert_eq!(store.put_snapshots(&first).unwrap(), 4);
+        let mut again = first.to_vec();
+        again[0].stats.users_total = Some(99);
+        again.push(snap("c.social", "2024-01-03T00:00:00Z", 5));
+        assert_eq!(
+            store.put_snapshots(&again).unwrap(),
+            1,
+            "only c.social is new"
+        );
+        let b = Domain::parse("b.social").unwrap();
+        assert_eq!(
+            store.history(&b).next().unwrap().unwrap(),
+            first[0],
+            "kept as it was"
+        );
+        let day2 = Day::from_ymd(2024, 1, 2).unwrap();
+        assert_eq!(
+            store.day_snapshots(day2).unwrap(),
+            vec![first[1].clone(), first[0].clone()]
+        );
+
+        let between = |from: Day, to: Day| -> Vec<(String, i64)> {
+            store
+                .snapshots_between(from, to)
+                .map(|s| {
+                    let s = s.unwrap();
+                    (s.domain.to_string(), s.stats.users_total.unwrap())
+                })
+                .collect()
+        };
+        let pairs = |v: &[(&str, i64)]| {
+            v.iter()
+                .map(|(d, n)| (d.to_string(), *n))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            between(
+                Day::from_ymd(2023, 1, 1).unwrap(),
+                Day::from_ymd(2025, 1, 1).unwrap()
+            ),
+            pairs(&[
+                ("a.social", 3),
+                ("a.social", 4),
+                ("a.social", 2),
+                ("b.social", 1),
+                ("c.social", 5)
+            ])
+        );
+        assert_eq!(
+            between(day2, day2),
+            pairs(&[("a.social", 4), ("a.social", 2), ("b.social", 1)])
+        );
     }
 
     #[test]

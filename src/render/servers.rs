@@ -1,0 +1,195 @@
+//! Server lists ([`ServerRow`]s) as a terminal table, CSV, and the Markdown section of
+//! a report's new servers.
+//!
+//! Types: none; functions [`table`], [`csv`], [`new_servers_markdown`],
+//! [`new_servers_html`].
+
+use std::fmt::Write;
+
+use chrono::SecondsFormat;
+
+use crate::render::html::Escaped;
+use crate::render::number::thousands;
+use crate::report::servers::ServerRow;
+
+/// The file, in a report directory, that lists every new server of the period.
+pub const NEW_SERVERS_CSV: &str = "new_servers.csv";
+/// How many new servers a report shows; the CSV has them all.
+pub const NEW_SERVERS_SHOWN: usize = 50;
+
+const HEADER: [&str; 12] = [
+    "domain",
+    "day",
+    "counts",
+    "rule",
+    "software",
+    "first_up",
+    "read_at",
+    "users_total",
+    "active_month",
+    "active_halfyear",
+    "local_posts",
+    "reason",
+];
+
+fn opt(n: Option<i64>) -> String {
+    n.map(|n| n.to_string()).unwrap_or_default()
+}
+
+fn instant(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    t.map(|t| t.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+        .unwrap_or_default()
+}
+
+/// One row per server; unknown numbers are empty cells.
+pub fn csv(rows: &[ServerRow]) -> String {
+    use crate::report::servers::Standing;
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(HEADER)
+        .expect("writing to memory cannot fail");
+    for r in rows {
+        let (rule, reason) = match &r.standing {
+            Standing::Suspect { rule, reason, .. } => (rule.to_string(), reason.clone()),
+            _ => (String::new(), String::new()),
+        };
+        out.write_record([
+            r.domain.to_string(),
+            r.day.to_string(),
+            r.standing.describe(),
+            rule,
+            r.software.clone(),
+            instant(r.first_up),
+            instant(Some(r.read_at)),
+            opt(r.users_total),
+            opt(r.active_month),
+            opt(r.active_halfyear),
+            opt(r.local_posts),
+            reason,
+        ])
+        .expect("writing to memory cannot fail");
+    }
+    String::from_utf8(out.into_inner().expect("writing to memory cannot fail"))
+        .expect("csv of UTF-8 fields is UTF-8")
+}
+
+fn number(n: Option<i64>) -> String {
+    n.map_or("?".into(), thousands)
+}
+
+/// An aligned table for a terminal, with a count line at the end.
+pub fn table(rows: &[ServerRow]) -> String {
+    let cells: Vec<[String; 6]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.domain.to_string(),
+                number(r.users_total),
+                number(r.active_month),
+                r.software.clone(),
+                r.first_up
+                    .map(|t| t.date_naive().to_string())
+                    .unwrap_or_default(),
+                format!("{} ({})", r.standing.describe(), r.day),
+            ]
+        })
+        .collect();
+    let header = [
+        "domain",
+        "users",
+        "active",
+        "software",
+        "first up",
+        "counts (day)",
+    ];
+    let mut widths = header.map(str::len);
+    for row in &cells {
+        for (w, c) in widths.iter_mut().zip(row) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let mut text = String::new();
+    for row in std::iter::once(header.map(str::to_owned)).chain(cells) {
+        let line: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .enumerate()
+            .map(|(i, (c, w))| match i {
+                1 | 2 => format!("{c:>w$}"),
+                _ => format!("{c:<w$}"),
+            })
+            .collect();
+        let _ = writeln!(text, "{}", line.join("  ").trim_end());
+    }
+    let _ = writeln!(text, "{} servers", thousands(rows.len() as i64));
+    text
+}
+
+/// The report's "New servers" section: the top [`NEW_SERVERS_SHOWN`] by users and a
+/// link to the full list.
+pub fn new_servers_markdown(rows: &[ServerRow]) -> String {
+    let mut md = format!("## New servers ({})\n\n", thousands(rows.len() as i64));
+    if rows.is_empty() {
+        md.push_str("No server was counted as new in this period.\n\n");
+        return md;
+    }
+    let shown = rows.len().min(NEW_SERVERS_SHOWN);
+    let _ = writeln!(
+        md,
+        "The {shown} largest by users; every one is in [{NEW_SERVERS_CSV}]({NEW_SERVERS_CSV}).\n"
+    );
+    md.push_str(
+        "| Server | Software | First up | Users | Monthly active |\n|---|---|---|---:|---:|\n",
+    );
+    for r in &rows[..shown] {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} |",
+            r.domain,
+            r.software,
+            r.first_up
+                .map(|t| t.date_naive().to_string())
+                .unwrap_or_default(),
+            number(r.users_total),
+            number(r.active_month)
+        );
+    }
+    md.push('\n');
+    md
+}
+
+/// The page's "New servers" section: the top [`NEW_SERVERS_SHOWN`] by users and a link
+/// to the full list.
+pub fn new_servers_html(rows: &[ServerRow]) -> String {
+    let mut html = format!(
+        "<section id=\"new-servers\">\n<h2>New servers ({})</h2>\n",
+        thousands(rows.len() as i64)
+    );
+    if rows.is_empty() {
+        html.push_str("<p>No server was counted as new in this period.</p>\n</section>\n");
+        return html;
+    }
+    let shown = rows.len().min(NEW_SERVERS_SHOWN);
+    let _ = write!(
+        html,
+        "<p>The {shown} largest by users; every one is in <a \
+         href=\"{NEW_SERVERS_CSV}\">{NEW_SERVERS_CSV}</a>.</p>\n<table>\n<thead><tr>\
+         <th>Server</th><th>Software</th><th>First up</th><th>Users</th>\
+         <th>Monthly active</th></tr></thead>\n<tbody>\n"
+    );
+    for r in &rows[..shown] {
+        let _ = writeln!(
+            html,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td \
+             class=\"n\">{}</td></tr>",
+            Escaped(r.domain.as_str()),
+            Escaped(&r.software),
+            r.first_up
+                .map(|t| t.date_naive().to_string())
+                .unwrap_or_default(),
+            number(r.users_total),
+            number(r.active_month)
+        );
+    }
+    html.push_str("</tbody>\n</table>\n</section>\n");
+    html
+}

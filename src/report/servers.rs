@@ -1,0 +1,209 @@
+//! The list behind a number: which servers a day's or a period's figures count, and
+//! where each one stands. Every decision is [`Census::entries`]'s and the census's
+//! own (`counts`, `counts_as_new`), so `--new` over a period lists exactly the servers
+//! its `new_servers` counts.
+//!
+//! Types: [`Select`] (which servers), [`Sort`], [`Query`], [`ServerRow`] (one server on
+//! one day), [`Standing`] (whether and why it counts); functions [`list`], [`rows`].
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::day::Day;
+use crate::domain::Domain;
+use crate::outcome::OptOut;
+use crate::report::stats::{Census, Entry, Filter};
+use crate::report::{load, Loaded, ReportError, Scope};
+use crate::store::Store;
+
+/// Which servers to list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Select {
+    /// Every server with a reading in the [`crate::report::stats::CARRY_DAYS`] before
+    /// the (last) day: counted, suspect or opted out.
+    #[default]
+    Standing,
+    /// The servers counted in `servers.new`: on the day, or on each day of the period
+    /// after its start (the period's `new_servers`).
+    New,
+    /// The servers reported as gone on the day or the period's days.
+    Gone,
+    /// The servers the suspect-data rules flag on the day or the period's days.
+    Suspect,
+}
+
+/// The order of the list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    /// Most users first; servers that did not say come last.
+    #[default]
+    Users,
+    /// Most monthly active users first.
+    Active,
+    /// Earliest first-up first.
+    FirstSeen,
+    Domain,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Query {
+    pub select: Select,
+    pub sort: Sort,
+    pub limit: Option<usize>,
+}
+
+/// Whether a server counts on the row's day, and why (not).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Standing {
+    /// Answered on the day.
+    Observed,
+    /// Silent on the day; counted with the numbers it gave on `from`.
+    CarriedForward {
+        from: Day,
+    },
+    /// Flagged by a suspect-data rule; counted only with `--include-suspect`.
+    Suspect {
+        rule: &'static str,
+        reason: String,
+        counted: bool,
+    },
+    OptedOut {
+        how: OptOut,
+    },
+    /// More than the carry-forward days silent: last answered on `since`.
+    Silent {
+        since: Day,
+    },
+}
+
+impl Standing {
+    fn of(census: &Census, entry: &Entry) -> Standing {
+        if let Some(how) = entry.opted_out {
+            Standing::OptedOut { how }
+        } else if !entry.is_recent() {
+            Standing::Silent {
+                since: entry.reading.day,
+            }
+        } else if let Some(reason) = entry.verdict {
+            Standing::Suspect {
+                rule: reason.rule(),
+                reason: reason.to_string(),
+                counted: census.counts(entry),
+            }
+        } else if entry.silent == 0 {
+            Standing::Observed
+        } else {
+            Standing::CarriedForward {
+                from: entry.reading.day,
+            }
+        }
+    }
+
+    /// One short phrase, for tables and CSV: `observed`, `carried forward from DAY`,
+    /// `suspect (RULE)`, `opted out (HOW)`, `silent since DAY`.
+    pub fn describe(&self) -> String {
+        match self {
+            Standing::Observed => "observed".into(),
+            Standing::CarriedForward { from } => format!("carried forward from {from}"),
+            Standing::Suspect { rule, counted, .. } => {
+                format!(
+                    "suspect ({rule}){}",
+                    if *counted { ", counted" } else { "" }
+                )
+            }
+            Standing::OptedOut { how } => format!("opted out ({})", how.as_str()),
+            Standing::Silent { since } => format!("silent since {since}"),
+        }
+    }
+}
+
+/// One server on one day: the numbers of its latest reading and its standing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServerRow {
+    pub domain: Domain,
+    /// The day the row is about (for a period: the day the server was new, gone or
+    /// flagged; its last such day).
+    pub day: Day,
+    pub standing: Standing,
+    pub software: String,
+    /// When the numbers below were read.
+    pub read_at: DateTime<Utc>,
+    pub first_up: Option<DateTime<Utc>>,
+    pub users_total: Option<i64>,
+    pub active_month: Option<i64>,
+    pub active_halfyear: Option<i64>,
+    pub local_posts: Option<i64>,
+}
+
+impl ServerRow {
+    fn new(census: &Census, entry: &Entry, day: Day) -> ServerRow {
+        let r = entry.reading;
+        ServerRow {
+            domain: entry.domain.clone(),
+            day,
+            standing: Standing::of(census, entry),
+            software: r.software.to_string(),
+            read_at: r.at,
+            first_up: entry.first_up,
+            users_total: r.users_total,
+            active_month: r.active_month,
+            active_halfyear: r.active_halfyear,
+            local_posts: r.local_posts,
+        }
+    }
+}
+
+/// Loads the census for `scope` and lists the servers `query` selects.
+pub fn list(
+    store: &Store,
+    scope: Scope,
+    filter: &Filter,
+    query: &Query,
+) -> Result<Vec<ServerRow>, ReportError> {
+    Ok(rows(&load(store, scope, filter)?, scope, query))
+}
+
+/// The rows `query` selects from a loaded census. A period's days are those after its
+/// start (as in the period's figures); [`Select::Standing`] looks at its last day only.
+pub fn rows(loaded: &Loaded, scope: Scope, query: &Query) -> Vec<ServerRow> {
+    let census = &loaded.census;
+    let days: Vec<Day> = match (scope, query.select) {
+        (Scope::Day(_), _) | (_, Select::Standing) => vec![loaded.until],
+        (Scope::Period { .. }, _) => Day::range(loaded.since.add_days(1), loaded.until).collect(),
+    };
+    let wanted = |entry: &Entry, d: Day| match query.select {
+        Select::Standing => entry.is_recent(),
+        Select::New => census.counts_as_new(entry, d),
+        Select::Gone => entry.opted_out.is_none() && entry.is_gone(),
+        Select::Suspect => {
+            entry.opted_out.is_none() && entry.is_recent() && entry.verdict.is_some()
+        }
+    };
+    // Later days replace earlier ones: a row describes a server's last selected day.
+    let mut by_domain: BTreeMap<Domain, ServerRow> = BTreeMap::new();
+    for d in days {
+        for entry in census.entries(d).filter(|e| wanted(e, d)) {
+            by_domain.insert(entry.domain.clone(), ServerRow::new(census, &entry, d));
+        }
+    }
+    let mut rows: Vec<ServerRow> = by_domain.into_values().collect();
+    sort(&mut rows, query.sort);
+    rows.truncate(query.limit.unwrap_or(usize::MAX));
+    rows
+}
+
+/// Sorts rows by `by`, ties by domain (already the order of `rows`, and the sort is
+/// stable).
+fn sort(rows: &mut [ServerRow], by: Sort) {
+    // `None` sorts last in a descending order: Reverse(None) > Reverse(Some(_)).
+    let desc = |v: Option<i64>| std::cmp::Reverse(v.map_or(i128::MIN, i128::from));
+    match by {
+        Sort::Users => rows.sort_by_key(|r| desc(r.users_total)),
+        Sort::Active => rows.sort_by_key(|r| desc(r.active_month)),
+        Sort::FirstSeen => rows.sort_by_key(|r| (r.first_up.is_none(), r.first_up)),
+        Sort::Domain => {}
+    }
+}
