@@ -111,6 +111,21 @@ fn demo_deletes_only_what_it_created() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
+/// The standard simulated world, crawled once.
+async fn crawled_scene() -> Scene {
+    let scene = Scene::new(World::standard()).await;
+    let out = run(common::sim_args(
+        &scene.db,
+        "crawl",
+        &scene.seeds,
+        &scene.sim,
+        &["--per-host-rps", "50"],
+    ))
+    .await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    scene
+}
+
 fn report(db: &Path, args: &[&str]) -> Output {
     bin()
         .arg("report")
@@ -208,16 +223,7 @@ async fn a_crawl_that_reached_nothing_is_no_census() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_software_is_an_error_that_lists_the_known() {
-    let scene = Scene::new(World::standard()).await;
-    let out = run(common::sim_args(
-        &scene.db,
-        "crawl",
-        &scene.seeds,
-        &scene.sim,
-        &["--per-host-rps", "50"],
-    ))
-    .await;
-    assert!(out.status.success(), "{}", stderr(&out));
+    let scene = crawled_scene().await;
     let out = report(&scene.db, &["--software", "nonexistent"]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
@@ -234,71 +240,33 @@ async fn unknown_software_is_an_error_that_lists_the_known() {
 fn numeric_flags_are_bounded() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db");
-    let db = db.to_str().unwrap();
-    let cases: &[&[&str]] = &[
-        &[
-            "crawl",
-            "--db",
-            db,
-            "--seed",
-            "a.social",
-            "--per-host-rps",
-            "1e10",
-        ],
-        &[
-            "crawl",
-            "--db",
-            db,
-            "--seed",
-            "a.social",
-            "--per-host-rps",
-            "1e-300",
-        ],
-        &[
-            "crawl",
-            "--db",
-            db,
-            "--seed",
-            "a.social",
-            "--timeout",
-            "1e300",
-        ],
-        &[
-            "crawl",
-            "--db",
-            db,
-            "--seed",
-            "a.social",
-            "--concurrency",
-            "0",
-        ],
-        &[
-            "crawl",
-            "--db",
-            db,
-            "--seed",
-            "a.social",
-            "--max-servers",
-            "0",
-        ],
-        &[
-            "daily",
-            "--db",
-            db,
-            "--seed",
-            "a.social",
-            "--max-new-per-domain",
-            "0",
-        ],
-        &["bench", "crawl", "--per-host-rps", "1e10"],
-        &["bench", "crawl", "--servers", "100000000000"],
+    let crawl = ["--db", db.to_str().unwrap(), "--seed", "a.social"];
+    let cases = [
+        ("crawl", &crawl[..], "--per-host-rps", "1e10"),
+        ("crawl", &crawl, "--per-host-rps", "1e-300"),
+        ("crawl", &crawl, "--timeout", "1e300"),
+        ("crawl", &crawl, "--concurrency", "0"),
+        ("crawl", &crawl, "--max-servers", "0"),
+        ("daily", &crawl, "--max-new-per-domain", "0"),
+        ("bench", &["crawl"], "--per-host-rps", "1e10"),
+        ("bench", &["crawl"], "--servers", "100000000000"),
     ];
-    for args in cases {
-        let out = bin().args(*args).output().unwrap();
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+    for (command, args, flag, value) in cases {
+        let out = bin()
+            .arg(command)
+            .args(args)
+            .args([flag, value])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{flag} {value}: {}",
+            stderr(&out)
+        );
         assert!(stderr(&out).contains("invalid value"), "{}", stderr(&out));
     }
-    assert!(!Path::new(db).exists(), "a refused command creates nothing");
+    assert!(!db.exists(), "a refused command creates nothing");
 }
 
 #[test]
@@ -400,16 +368,7 @@ fn on_full_disk(args: &[&str], db: &Path) -> Output {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn read_only_commands_never_write() {
-    let scene = Scene::new(World::standard()).await;
-    let out = run(common::sim_args(
-        &scene.db,
-        "crawl",
-        &scene.seeds,
-        &scene.sim,
-        &["--per-host-rps", "50"],
-    ))
-    .await;
-    assert!(out.status.success(), "{}", stderr(&out));
+    let scene = crawled_scene().await;
 
     // On a full disk, reports and `server` still work, and change nothing.
     let before = tree(&scene.db);
