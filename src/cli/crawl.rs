@@ -208,6 +208,10 @@ pub async fn crawl_with_progress(args: &CrawlArgs, cli: &Cli) -> anyhow::Result<
     // The finished bar stays on screen (N/N servers); a failed run's bar is removed.
     if result.is_ok() {
         progress.finish();
+        if !progress.is_hidden() {
+            // The bar's line stays; what follows starts on a line of its own.
+            eprintln!();
+        }
     } else {
         progress.finish_and_clear();
     }
