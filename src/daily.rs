@@ -1,5 +1,6 @@
-//! The daily job's report step: after a crawl, judge whether the crawl can be trusted,
-//! then write the day's report directory, `latest.json` and `index.html`.
+//! The daily job's report step: after a crawl, write the day's report directory,
+//! `latest.json` and `index.html`. Whether the crawl can be trusted is the report's
+//! own judgement ([`Health`], defined with the statistics).
 //!
 //! Layout under the reports directory:
 //! - `YYYY-MM-DD/`: the files of `report --out` for the period (D−30, D] (clipped to
@@ -104,20 +105,13 @@ pub fn write_reports(
     let report = Report::Period(month);
     replace_dir(&dir, |tmp| render::write_report_dir(&report, tmp).map(drop))?;
     let published = health != Health::NothingReachable;
-    if !published {
-        return Ok(DailyOutcome {
-            day,
-            dir,
-            headline,
-            health,
-            published,
-        });
+    if published {
+        write_atomic(&reports.join("latest.json"), latest.as_bytes())?;
+        // The day's page is the newest page: copied, not rendered (charts included) again.
+        let html = std::fs::read(dir.join("index.html"))
+            .with_context(|| format!("cannot read {}/index.html", dir.display()))?;
+        write_atomic(&reports.join("index.html"), &html)?;
     }
-    write_atomic(&reports.join("latest.json"), latest.as_bytes())?;
-    // The day's page is the newest page: copied, not rendered (charts included) again.
-    let html = std::fs::read(dir.join("index.html"))
-        .with_context(|| format!("cannot read {}/index.html", dir.display()))?;
-    write_atomic(&reports.join("index.html"), &html)?;
     Ok(DailyOutcome {
         day,
         dir,
