@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use super::Cli;
+use super::{Cli, DbArg};
 use crate::day::Day;
 use crate::export::{self, Format, Options, Partition, What};
 use crate::store::Store;
@@ -71,6 +71,9 @@ pub struct ExportArgs {
 
     #[arg(long, help = "Replace an existing --out")]
     pub force: bool,
+
+    #[command(flatten)]
+    pub db: DbArg,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,7 +103,7 @@ pub fn run(args: &ExportArgs, cli: &Cli) -> anyhow::Result<()> {
             "--since {since} is after --until {until}: swap the two days"
         );
     }
-    let store = Store::open_existing(&cli.db)?;
+    let store = Store::open_existing(&cli.database(&args.db))?;
     let options = Options {
         what: match args.what {
             WhatArg::Snapshots => What::Snapshots,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use super::Cli;
+use super::{Cli, DbArg};
 use crate::import::{self, Format, Options};
 use crate::store::Store;
 
@@ -48,6 +48,9 @@ pub struct ImportArgs {
 
     #[arg(long, help = "Print the summary as JSON")]
     pub json: bool,
+
+    #[command(flatten)]
+    pub db: DbArg,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,7 +78,7 @@ pub fn run(args: &ImportArgs, cli: &Cli) -> anyhow::Result<()> {
         dry_run: args.dry_run,
     };
     import::check_file(&options)?;
-    let store = Store::open(&cli.db)?;
+    let store = Store::open(&cli.database(&args.db))?;
     let summary = import::import(&store, &options)?;
     if args.json {
         println!("{}", serde_json::to_string(&summary)?);

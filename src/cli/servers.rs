@@ -5,7 +5,7 @@
 
 use std::io::Write;
 
-use super::Cli;
+use super::{Cli, DbArg};
 use crate::day::Day;
 use crate::render::servers as show;
 use crate::report::servers::{self, Query, Select, Sort};
@@ -67,6 +67,9 @@ pub struct ServersArgs {
 
     #[arg(long, value_enum, default_value_t = FormatArg::Table, help = "Output format")]
     pub format: FormatArg,
+
+    #[command(flatten)]
+    pub db: DbArg,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,7 +88,7 @@ pub enum FormatArg {
 }
 
 pub fn run(args: &ServersArgs, cli: &Cli) -> anyhow::Result<()> {
-    let store = Store::open_existing(&cli.db)?;
+    let store = Store::open_existing(&cli.database(&args.db))?;
     let scope = match args.since {
         Some(since) => Scope::Period {
             since,
