@@ -9,7 +9,7 @@ use fedicensus::render;
 use fedicensus::report::stats::{
     Coverage, DayReport, PostCounts, ServerCounts, SoftwareRow, UserCounts,
 };
-use fedicensus::report::{self, Filter, Report, ReportError, Scope};
+use fedicensus::report::{self, servers, Filter, Report, ReportError, Scope};
 use fedicensus::snapshot::ServerStats;
 use fedicensus::store::{Status, Store, StoreError};
 
@@ -739,4 +739,87 @@ fn thin_and_empty_crawl_days_are_flagged_whatever_the_filter() {
     );
     assert_eq!(only.day.health, Health::NothingReachable);
     assert!(!caveats(&only.day).contains("Every server counted answered"));
+}
+
+/// The rows of `fedicensus servers` for a day, as (domain, standing) pairs.
+fn standings(f: &Fixture, scope: Scope, select: servers::Select) -> Vec<(String, String)> {
+    let query = servers::Query {
+        select,
+        sort: servers::Sort::Domain,
+        limit: None,
+    };
+    servers::list(&f.store, scope, &Filter::default(), &query)
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.domain.to_string(), r.standing.describe()))
+        .collect()
+}
+
+#[test]
+fn server_lists_match_the_days_counts_and_say_why() {
+    let f = Fixture::new(0..=40);
+    f.steady("a.social", 0..=40, &stats("mastodon", 1000, 100));
+    f.steady("b.social", 0..=5, &stats("pleroma", 50, 5));
+    f.steady("late.social", 3..=40, &stats("mastodon", 10, 1));
+    f.steady("private.social", 0..=40, &stats("mastodon", 999, 99));
+    f.up("c.social", 0, stats("mastodon", 10, 1));
+    f.up("c.social", 39, stats("mastodon", -3, 1));
+    let mut record = f
+        .store
+        .server(&Domain::parse("private.social").unwrap())
+        .unwrap()
+        .unwrap();
+    record.status = Status::OptedOut {
+        how: OptOut::Robots,
+    };
+    f.store.put_server(&record).unwrap();
+    let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+        v.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    };
+    use servers::Select;
+
+    assert_eq!(
+        standings(&f, Scope::Day(Some(d(9))), Select::Standing),
+        pairs(&[
+            ("a.social", "observed"),
+            ("b.social", "carried forward from 2022-11-01"),
+            ("late.social", "observed"),
+            ("private.social", "opted out (robots)"),
+        ]),
+        "c.social, silent for 9 days, no longer stands"
+    );
+    assert_eq!(f.day(9).servers.carried_forward, 1);
+    assert_eq!(
+        standings(&f, Scope::Day(Some(d(13))), Select::Standing).len(),
+        3
+    );
+    assert_eq!(
+        standings(&f, Scope::Day(Some(d(3))), Select::New),
+        pairs(&[("late.social", "observed")])
+    );
+    assert_eq!(f.day(3).servers.new, Some(1));
+    let period = Scope::Period {
+        since: d(0),
+        until: Some(d(40)),
+    };
+    assert_eq!(
+        standings(&f, period, Select::New).len() as u64,
+        f.period(0, 40).new_servers
+    );
+    assert_eq!(
+        standings(&f, Scope::Day(Some(d(30))), Select::Gone),
+        pairs(&[("c.social", "silent since 2022-10-27")])
+    );
+    assert_eq!(f.day(30).servers.gone, 1);
+    assert_eq!(
+        standings(&f, Scope::Day(Some(d(35))), Select::Gone),
+        pairs(&[("b.social", "silent since 2022-11-01")])
+    );
+    assert_eq!(
+        standings(&f, period, Select::Suspect),
+        pairs(&[("c.social", "suspect (negative)")])
+    );
+    assert_eq!(f.day(40).servers.excluded, 1);
 }
