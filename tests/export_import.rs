@@ -259,7 +259,7 @@ fn servers_lists_say_why_each_server_counts_or_not() {
     );
     assert!(md.contains("](new_servers.csv)"));
     let html = std::fs::read_to_string(out.join("index.html")).unwrap();
-    assert!(html.contains("id=\"new-servers\"") && html.contains("href=\"new_servers.csv\""));
+    assert!(html.contains("id=\"new-servers\"") && html.contains("<code>new_servers.csv</code>"));
     let shown = html.matches("<tr><td>").count();
     assert!(shown >= new_servers.min(50) as usize, "{shown} rows");
 }

@@ -157,8 +157,8 @@ pub fn new_servers_markdown(rows: &[ServerRow]) -> String {
     md
 }
 
-/// The page's "New servers" section: the top [`NEW_SERVERS_SHOWN`] by users and a link
-/// to the full list.
+/// The page's "New servers" section: the top [`NEW_SERVERS_SHOWN`] by users, naming
+/// the file with the full list (the page links to nothing: it is self-contained).
 pub fn new_servers_html(rows: &[ServerRow]) -> String {
     let mut html = format!(
         "<section id=\"new-servers\">\n<h2>New servers ({})</h2>\n",
@@ -171,8 +171,8 @@ pub fn new_servers_html(rows: &[ServerRow]) -> String {
     let shown = rows.len().min(NEW_SERVERS_SHOWN);
     let _ = write!(
         html,
-        "<p>The {shown} largest by users; every one is in <a \
-         href=\"{NEW_SERVERS_CSV}\">{NEW_SERVERS_CSV}</a>.</p>\n<table>\n<thead><tr>\
+        "<p>The {shown} largest by users; every one is in <code>{NEW_SERVERS_CSV}</code> \
+         beside this page.</p>\n<table>\n<thead><tr>\
          <th>Server</th><th>Software</th><th>First up</th><th>Users</th>\
          <th>Monthly active</th></tr></thead>\n<tbody>\n"
     );
