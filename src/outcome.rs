@@ -72,9 +72,13 @@ impl FailureReason {
         }
     }
 
-    /// Failures that say "nobody is there": these put a server on the growing re-probe
-    /// schedule. A server that answers, even wrongly, is tried again on the next run.
-    pub fn is_unreachable(self) -> bool {
+    /// Failures that put a name on the growing re-probe schedule: "nobody is there"
+    /// (no name, no connection, no answer in time, no TLS, no public address) and "no
+    /// fediverse server is there" (the host answers but serves no NodeInfo: most such
+    /// names come from junk or made-up peer entries, and probing them all on every run
+    /// is what a peer-list flood would cost). A server that answers in any other way,
+    /// even wrongly, is tried again on the next run.
+    pub fn backs_off(self) -> bool {
         matches!(
             self,
             FailureReason::Dns
@@ -82,6 +86,7 @@ impl FailureReason {
                 | FailureReason::Timeout
                 | FailureReason::Tls
                 | FailureReason::ForbiddenAddress
+                | FailureReason::NotFediverse
         )
     }
 }
