@@ -14,7 +14,7 @@ use fedicensus::store::Store;
 
 mod common;
 
-use common::history::{stats, Fixture};
+use common::history::{d, stats, Fixture};
 use common::{bin, run, Scene};
 
 const AT: &str = "2024-03-01T12:00:00Z";
@@ -327,4 +327,42 @@ fn stored_hostile_text_is_escaped_by_every_format() {
     fedicensus::render::write_report_dir(&report, dir.path()).unwrap();
     assert_inert_markdown(&fedicensus::render::markdown::markdown(&report));
     check_html_and_svg(dir.path());
+}
+
+/// With `--include-suspect` the absurd numbers are summed: the sums saturate, and every
+/// format renders them, instead of a panic or a wrapped negative total.
+#[test]
+fn sums_of_absurd_numbers_saturate() {
+    use fedicensus::report::{self, Filter, Scope};
+    use fedicensus::snapshot::ServerStats;
+
+    let f = Fixture::new([0, 1]);
+    let claim = |n: i64| ServerStats {
+        software: "mastodon".into(),
+        users_total: Some(n),
+        active_month: Some(n),
+        active_halfyear: Some(n),
+        local_posts: Some(n),
+        ..Default::default()
+    };
+    f.up("a.social", 0, claim(i64::MAX));
+    f.up("b.social", 0, claim(i64::MAX));
+    f.up("c.social", 1, claim(i64::MIN));
+    let filter = Filter {
+        include_suspect: true,
+        ..Filter::default()
+    };
+    let scope = Scope::Period {
+        since: d(0),
+        until: Some(d(1)),
+    };
+    let built = report::build(&f.store, scope, &filter).unwrap();
+    let first = &built.days()[0];
+    assert_eq!(first.users.total, i64::MAX);
+    assert_eq!(first.posts.local, i64::MAX);
+    assert_eq!(first.by_software[0].users_total, i64::MAX);
+    let dir = tempfile::tempdir().unwrap();
+    fedicensus::render::write_report_dir(&built, dir.path()).unwrap();
+    let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    assert!(md.contains("9,223,372,036,854,775,807"), "{md}");
 }
