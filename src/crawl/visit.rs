@@ -343,16 +343,12 @@ async fn optional<T, E: std::fmt::Display>(
 async fn read_peers(session: &mut Session<'_>, host: &Domain, api: PeerApi, peers: &mut PeerSet) {
     match api {
         PeerApi::Mastodon => {
-            optional_peers(session, host, "/api/v1/instance/peers", |body| {
-                peers.read_mastodon(body)
-            })
-            .await;
+            let path = "/api/v1/instance/peers";
+            optional_peers(session, host, path, peers, PeerSet::read_mastodon).await;
         }
         PeerApi::Lemmy => {
-            optional_peers(session, host, "/api/v3/federated_instances", |body| {
-                peers.read_lemmy(body)
-            })
-            .await;
+            let path = "/api/v3/federated_instances";
+            optional_peers(session, host, path, peers, PeerSet::read_lemmy).await;
         }
         PeerApi::Misskey => {
             for page in 0..MISSKEY_MAX_PAGES {
@@ -367,7 +363,8 @@ async fn read_peers(session: &mut Session<'_>, host: &Domain, api: PeerApi, peer
                 if !answer.status.is_success() {
                     break;
                 }
-                let Ok(read) = off_runtime(|| peers.read_misskey_page(&answer.body)) else {
+                let read = read_list(peers, answer.body, PeerSet::read_misskey_page).await;
+                let Ok(read) = read else {
                     break;
                 };
                 // A server answering every page alike (or with junk) adds nothing new:
@@ -384,21 +381,50 @@ async fn optional_peers(
     session: &mut Session<'_>,
     host: &Domain,
     path: &str,
-    read: impl FnOnce(&[u8]) -> Result<peers::Read, ParseError>,
+    peers: &mut PeerSet,
+    read: ReadList,
 ) {
     if let Some(Ok(page)) = session.get(host, path, PEERS_CAP).await {
         if page.status.is_success() {
-            if let Err(e) = off_runtime(|| read(&page.body)) {
+            if let Err(e) = read_list(peers, page.body, read).await {
                 tracing::debug!(%host, path, error = %e, "unusable peer list");
             }
         }
     }
 }
 
-/// Runs a parse of up to 16 MiB (a fraction of a second) without stalling the other
-/// visits on this runtime worker: tokio moves them to another worker meanwhile.
-fn off_runtime<T>(parse: impl FnOnce() -> T) -> T {
-    tokio::task::block_in_place(parse)
+/// One of the [`PeerSet`] readers.
+type ReadList = fn(&mut PeerSet, &[u8]) -> Result<peers::Read, ParseError>;
+
+/// Bodies up to this size are parsed in place; larger ones on the blocking pool.
+const INLINE_PARSE: usize = 256 * 1024;
+
+/// Reads a peer-list body into `peers`. A large list takes a fraction of a second to
+/// parse, which must not stall the other visits on this runtime worker, so it is parsed
+/// on tokio's blocking pool.
+async fn read_list(
+    peers: &mut PeerSet,
+    body: bytes::Bytes,
+    read: ReadList,
+) -> Result<peers::Read, ParseError> {
+    if body.len() <= INLINE_PARSE {
+        return read(peers, &body);
+    }
+    let mut set = std::mem::take(peers);
+    let parsed = tokio::task::spawn_blocking(move || {
+        let result = read(&mut set, &body);
+        (set, result)
+    })
+    .await;
+    match parsed {
+        Ok((set, result)) => {
+            *peers = set;
+            result
+        }
+        Err(e) => Err(ParseError::Shape(format!(
+            "the peer list was not read: {e}"
+        ))),
+    }
 }
 
 /// See the module doc: API names count only under the registrable domain of the host
