@@ -41,7 +41,7 @@ use visit::{Visit, VisitResult};
 /// New names one server's peer list may introduce per run, by default. Real lists that
 /// large are the biggest servers' in a first crawl, and the names they cannot introduce
 /// are introduced by the other servers that know them.
-pub const DEFAULT_MAX_NEW_PER_SERVER: usize = 10_000;
+pub const DEFAULT_MAX_NEW_PER_SERVER: u32 = 10_000;
 
 /// Everything a crawl run needs besides the store.
 #[derive(Debug, Clone)]
@@ -238,6 +238,8 @@ pub async fn crawl(
         }
     }
 
+    // Visits dropped by an interrupt leave the queue: the bar ends where the run did.
+    progress.set_length(progress.position());
     summary.known = store.server_count();
     summary.requests = fetcher.requests_sent();
     summary.duration_secs = clock.elapsed().as_secs_f64();
