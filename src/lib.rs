@@ -8,7 +8,8 @@
 //! fediverse used by the tests, the demo and the benchmarks. [`export`] and [`import`]
 //! take the history out to other tools (CSV, JSON Lines, Parquet) and back in.
 //!
-//! Shared vocabulary: [`domain::Domain`], [`day::Day`], [`snapshot::Snapshot`].
+//! Shared vocabulary: [`domain::Domain`], [`day::Day`], [`snapshot::Snapshot`], and
+//! [`text::clean`] for any text a server sends.
 
 pub mod bench;
 pub mod cli;
@@ -29,3 +30,4 @@ pub mod seeds;
 pub mod sim;
 pub mod snapshot;
 pub mod store;
+pub mod text;
