@@ -5,13 +5,15 @@
 //! - `YYYY-MM-DD/`: the files of `report --out` for the period (D−30, D] (clipped to
 //!   the first crawl day), replaced as a whole on a rerun the same day;
 //! - `latest.json`: the newest day, and the last 7 and 30 days as periods;
-//! - `index.html`: the page for people (see [`crate::render::html`]).
+//! - `index.html`: the page for people (see [`crate::render::html`]), its links
+//!   pointing into the day's directory.
 //!
 //! Every file is written to a temporary name and renamed into place, so a reader (a web
 //! server, a journalist's browser) never sees a half-written report, and a killed job
 //! leaves the previous report intact.
 //!
-//! Types: [`Health`], [`DailyOutcome`]; functions [`health`], [`write_reports`].
+//! Types: [`Health`], [`DailyOutcome`]; functions [`after_crawl`], [`health`],
+//! [`write_reports`].
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -23,7 +25,7 @@ use crate::crawl::Summary;
 use crate::day::Day;
 use crate::domain::Domain;
 use crate::render;
-use crate::report::{self, Filter, PeriodReport, Report, Scope};
+use crate::report::{self, Filter, PeriodReport, Report};
 use crate::store::Store;
 
 /// How trustworthy the day's crawl is.
@@ -86,6 +88,22 @@ pub fn health(
     Ok((health, yesterday.len(), answered))
 }
 
+/// The daily job after its crawl: judges the crawl's health and writes the day's
+/// reports, with the health note if the crawl was thin.
+pub fn after_crawl(
+    store: &Store,
+    summary: &Summary,
+    reports: &Path,
+) -> anyhow::Result<DailyOutcome> {
+    let day = Day::of(summary.at);
+    let (health, yesterday, answered) = health(store, day, summary)?;
+    let note = health.note(yesterday, answered);
+    if let Some(note) = &note {
+        tracing::warn!("{note}");
+    }
+    write_reports(store, day, reports, summary, health, note)
+}
+
 /// What the daily job wrote.
 #[derive(Debug, Clone)]
 pub struct DailyOutcome {
@@ -106,30 +124,6 @@ struct Latest<'a> {
     crawl: &'a Summary,
 }
 
-/// The period (D−30, D], starting no earlier than the first crawl day.
-fn last_30_days(store: &Store, day: Day) -> anyhow::Result<PeriodReport> {
-    let first = store.crawl_days()?.first().copied().unwrap_or(day);
-    let since = day.add_days(-30).max(first);
-    match report::build(
-        store,
-        Scope::Period {
-            since,
-            until: Some(day),
-        },
-        &Filter::default(),
-    )? {
-        Report::Period(period) => Ok(period),
-        Report::Day(_) => unreachable!("a period scope builds a period"),
-    }
-}
-
-/// The last `days` days of a period, as a period of their own: its days are the
-/// same, so they are taken from it instead of read and judged again.
-fn tail(period: &PeriodReport, days: usize) -> PeriodReport {
-    let start = period.days.len().saturating_sub(days + 1);
-    PeriodReport::new(period.days[start..].to_vec(), None)
-}
-
 /// Writes the day's reports into `reports`; `note` (the health note) is added to the
 /// day's notes so every format carries it.
 pub fn write_reports(
@@ -140,11 +134,17 @@ pub fn write_reports(
     health: Health,
     note: Option<String>,
 ) -> anyhow::Result<DailyOutcome> {
-    let mut month = last_30_days(store, day)?;
-    if let (Some(note), Some(last)) = (note, month.days.last_mut()) {
-        last.notes.push(note);
+    let mut periods = report::build_periods(store, day, &[7, 30], &Filter::default())?;
+    if let Some(note) = note {
+        for period in &mut periods {
+            if let Some(last) = period.days.last_mut() {
+                last.notes.push(note.clone());
+            }
+        }
     }
-    let week = tail(&month, 7);
+    let (Some(month), Some(week)) = (periods.pop(), periods.pop()) else {
+        unreachable!("two lengths build two periods")
+    };
     std::fs::create_dir_all(reports)
         .with_context(|| format!("cannot create the reports directory {}", reports.display()))?;
 
@@ -164,10 +164,16 @@ pub fn write_reports(
     let report = Report::Period(month);
     replace_dir(&dir, |tmp| render::write_report_dir(&report, tmp).map(drop))?;
     write_atomic(&reports.join("latest.json"), latest.as_bytes())?;
-    // The day's page is the newest page: copied, not rendered (charts included) again.
-    let html = std::fs::read(dir.join("index.html"))
-        .with_context(|| format!("cannot read {}/index.html", dir.display()))?;
-    write_atomic(&reports.join("index.html"), &html)?;
+    // The newest page, with its links pointing into the day's directory.
+    let base = format!("{day}/");
+    let page = render::html::Page {
+        base: &base,
+        ..Default::default()
+    };
+    write_atomic(
+        &reports.join("index.html"),
+        render::html::index_html(&report, &page)?.as_bytes(),
+    )?;
     Ok(DailyOutcome {
         day,
         dir,

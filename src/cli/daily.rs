@@ -9,7 +9,6 @@ use std::process::ExitCode;
 use super::crawl::{crawl_with_progress, print_summary, CrawlArgs};
 use super::Cli;
 use crate::daily::{self, Health};
-use crate::day::Day;
 
 /// Exit code for a crawl too thin to trust (see [`Health::Thin`]).
 pub const EXIT_THIN: u8 = 3;
@@ -42,20 +41,15 @@ pub async fn run(args: &DailyArgs, cli: &Cli) -> anyhow::Result<ExitCode> {
     if summary.interrupted {
         return Ok(ExitCode::from(130));
     }
-    let day = Day::of(summary.at);
-    let (health, yesterday, answered) = daily::health(&store, day, &summary)?;
-    let note = health.note(yesterday, answered);
-    if let Some(note) = &note {
-        tracing::warn!("{note}");
-    }
-    let outcome = daily::write_reports(&store, day, &args.reports, &summary, health, note)?;
+    let outcome = daily::after_crawl(&store, &summary, &args.reports)?;
+    let health = outcome.health;
     if args.crawl.json {
         print_summary(&summary, true)?;
     } else {
         println!("{}", outcome.headline);
         println!("report written to {}", outcome.dir.display());
     }
-    tracing::info!(day = %day, dir = %outcome.dir.display(), "daily report written");
+    tracing::info!(day = %outcome.day, dir = %outcome.dir.display(), "daily report written");
     Ok(match health {
         Health::Ok => ExitCode::SUCCESS,
         Health::Thin => ExitCode::from(EXIT_THIN),

@@ -94,6 +94,27 @@ pub struct ReportArgs {
                      instead of leaving them out. They are listed either way."
     )]
     pub include_suspect: bool,
+
+    #[arg(
+        long,
+        value_enum,
+        value_name = "KEY",
+        help = "Print only the last day's split by KEY (software or language)",
+        long_help = "Print only the split of the report's last day by KEY instead of the whole \
+                     report, in --format (a Markdown table, a JSON array, or CSV rows): \
+                     software (servers, users and monthly active users per software) or \
+                     language (the same per language the servers declare, with how many \
+                     servers declared any; not a split by country, see the Method). --out \
+                     still writes the whole report."
+    )]
+    pub by: Option<By>,
+}
+
+/// What `--by` splits the last day by.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum By {
+    Software,
+    Language,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,11 +144,50 @@ pub fn run(args: &ReportArgs, db: &Path) -> anyhow::Result<()> {
         let written = render::write_report_dir(&report, dir)?;
         tracing::info!(files = written.len(), dir = %dir.display(), "report written");
     }
-    let text = match args.format {
-        Format::Md => render::markdown::markdown(&report),
-        Format::Json => render::json(&report),
-        Format::Csv => render::csv::days_csv(report.days()),
+    let text = match args.by {
+        Some(by) => split(&report, by, args.format),
+        None => match args.format {
+            Format::Md => render::markdown::markdown(&report),
+            Format::Json => render::json(&report),
+            Format::Csv => render::csv::days_csv(report.days()),
+        },
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
     Ok(())
+}
+
+/// The `--by` table of the report's last day in `format`.
+fn split(report: &report::Report, by: By, format: Format) -> String {
+    let day = report.end();
+    let counts = |servers: u64, users: i64, active: i64| {
+        [servers.to_string(), users.to_string(), active.to_string()]
+    };
+    match (by, format) {
+        (By::Software, Format::Md) => {
+            let mut md = String::new();
+            render::markdown::software(&mut md, day);
+            md
+        }
+        (By::Language, Format::Md) => {
+            let mut md = String::new();
+            render::markdown::languages(&mut md, day);
+            md
+        }
+        (By::Software, Format::Json) => render::json(&day.by_software),
+        (By::Language, Format::Json) => render::json(&day.by_language),
+        (By::Software, Format::Csv) => render::csv::table(
+            ["software", "servers", "users_total", "active_month"],
+            day.by_software.iter().map(|r| {
+                let [s, u, a] = counts(r.servers, r.users_total, r.active_month);
+                [r.software.clone(), s, u, a]
+            }),
+        ),
+        (By::Language, Format::Csv) => render::csv::table(
+            ["language", "servers", "users_total", "active_month"],
+            day.by_language.iter().map(|r| {
+                let [s, u, a] = counts(r.servers, r.users_total, r.active_month);
+                [r.language.clone(), s, u, a]
+            }),
+        ),
+    }
 }
