@@ -98,8 +98,8 @@ fn assert_answers(report: &serde_json::Value) {
     let split = report["headline_split"].as_str().unwrap();
     assert!(
         split.starts_with(&format!(
-            "Of this change, {} happened on servers counted on both days, {} are the existing \
-         users of {} servers newly counted",
+            "Of this change, {} happened on servers counted on both days and {} are the \
+         existing users of {} servers newly counted",
             thousands(parts[0].1),
             thousands(parts[1].1),
             parts[1].0
