@@ -84,9 +84,10 @@ pub async fn run(args: &ServeArgs, cli: &Cli) -> anyhow::Result<()> {
         }
         None => None,
     };
+    let db = cli.database(&args.crawl.db);
     let store = match schedule {
-        Some(_) => Store::open(&cli.db)?,
-        None => Store::open_existing(&cli.db)?,
+        Some(_) => Store::open(&db)?,
+        None => Store::open_existing(&db)?,
     };
     serve::serve(
         store,

@@ -75,6 +75,10 @@ async fn build(store: Arc<Store>, scope: Scope) -> Result<Report, ApiError> {
                 parameter: "since".into(),
                 error: e.to_string(),
             },
+            ReportError::UnknownSoftware { .. } => ApiError::BadParameter {
+                parameter: "software".into(),
+                error: e.to_string(),
+            },
             ReportError::Store(e) => ApiError::Internal(e.into()),
         })
 }

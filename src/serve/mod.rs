@@ -91,9 +91,11 @@ pub async fn serve(store: Store, options: ServeOptions) -> anyhow::Result<()> {
                 }
             })?;
     }
-    axum::serve(listener, router(store))
+    axum::serve(listener, router(store.clone()))
         .with_graceful_shutdown(shutdown())
         .await?;
+    // A scheduled crawl may still be writing: make what it wrote durable.
+    store.flush()?;
     Ok(())
 }
 
@@ -130,7 +132,12 @@ async fn crawl_loop(store: Arc<Store>, schedule: Schedule) {
 async fn daily_job(store: &Store, schedule: &Schedule) -> anyhow::Result<daily::DailyOutcome> {
     let options = (schedule.options)()?;
     let summary = crawl::crawl(store, &options, &indicatif::ProgressBar::hidden()).await?;
-    daily::after_crawl(store, &summary, &schedule.reports)
+    let day = crate::day::Day::of(summary.at);
+    let outcome = daily::write_reports(store, day, &schedule.reports, &summary)?;
+    if let Some(warning) = outcome.health.warning(day) {
+        tracing::warn!("{warning}");
+    }
+    Ok(outcome)
 }
 
 async fn shutdown() {
