@@ -162,34 +162,32 @@ pub fn run(args: &ReportArgs, db: &Path) -> anyhow::Result<()> {
 /// The `--by` table of the report's last day in `format`.
 fn split(report: &report::Report, by: By, format: Format) -> String {
     let day = report.end();
-    let counts = |servers: u64, users: i64, active: i64| {
-        [servers.to_string(), users.to_string(), active.to_string()]
+    let (name, rows) = match by {
+        By::Software => ("software", day.software_rows()),
+        By::Language => ("language", day.language_rows()),
     };
-    match (by, format) {
-        (By::Software, Format::Md) => {
+    match format {
+        Format::Md => {
             let mut md = String::new();
-            render::markdown::software(&mut md, day);
+            match by {
+                By::Software => render::markdown::software(&mut md, day),
+                By::Language => render::markdown::languages(&mut md, day),
+            }
             md
         }
-        (By::Language, Format::Md) => {
-            let mut md = String::new();
-            render::markdown::languages(&mut md, day);
-            md
-        }
-        (By::Software, Format::Json) => render::json(&day.by_software),
-        (By::Language, Format::Json) => render::json(&day.by_language),
-        (By::Software, Format::Csv) => render::csv::table(
-            ["software", "servers", "users_total", "active_month"],
-            day.by_software.iter().map(|r| {
-                let [s, u, a] = counts(r.servers, r.users_total, r.active_month);
-                [r.software.clone(), s, u, a]
-            }),
-        ),
-        (By::Language, Format::Csv) => render::csv::table(
-            ["language", "servers", "users_total", "active_month"],
-            day.by_language.iter().map(|r| {
-                let [s, u, a] = counts(r.servers, r.users_total, r.active_month);
-                [r.language.clone(), s, u, a]
+        Format::Json => match by {
+            By::Software => render::json(&day.by_software),
+            By::Language => render::json(&day.by_language),
+        },
+        Format::Csv => render::csv::table(
+            [name, "servers", "users_total", "active_month"],
+            rows.iter().map(|r| {
+                [
+                    r.name.to_string(),
+                    r.servers.to_string(),
+                    r.users_total.to_string(),
+                    r.active_month.to_string(),
+                ]
             }),
         ),
     }

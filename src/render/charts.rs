@@ -271,28 +271,14 @@ fn draw<DB: DrawingBackend>(
             marks(&mut frame, &left_out, y_max)?;
             legend(&mut frame)?;
         }
-        Chart::Software => {
-            let (names, active) = software_split(report.end());
-            let title = format!("Monthly active users by software, {on_day}");
-            let mut frame = frame(
-                &root,
-                &title,
-                &names,
-                "Monthly active users",
-                max(&[&active]),
-            )?;
-            bars(&mut frame, "Monthly active users", &active, BLUE, false)?;
-        }
-        Chart::Languages => {
-            let (names, active) = language_split(report.end());
-            let title = format!("Monthly active users by declared language, {on_day}");
-            let mut frame = frame(
-                &root,
-                &title,
-                &names,
-                "Monthly active users",
-                max(&[&active]),
-            )?;
+        Chart::Software | Chart::Languages => {
+            let (what, (names, active)) = match chart {
+                Chart::Software => ("software", software_split(report.end())),
+                _ => ("declared language", language_split(report.end())),
+            };
+            let title = format!("Monthly active users by {what}, {on_day}");
+            let y_max = max(&[&active]);
+            let mut frame = frame(&root, &title, &names, "Monthly active users", y_max)?;
             bars(&mut frame, "Monthly active users", &active, BLUE, false)?;
         }
     }

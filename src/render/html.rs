@@ -32,7 +32,7 @@ use crate::day::Day;
 use crate::render::charts::Chart;
 use crate::render::number::{signed, thousands};
 use crate::report::headline::caveats;
-use crate::report::stats::{Coverage, DayReport, Flagged, METHOD};
+use crate::report::stats::{Coverage, DayReport, Flagged, SplitRow, METHOD};
 use crate::report::Report;
 
 const STYLE: &str = r#"
@@ -444,23 +444,31 @@ fn software(html: &mut String, day: &DayReport) -> fmt::Result {
         html.push_str("<p>No servers counted.</p>\n</section>\n");
         return Ok(());
     }
-    html.push_str(
-        "<div class=\"scroll\"><table id=\"by-software\">\n<thead><tr><th>Software</th><th class=\"n\">Servers</th>\
-         <th class=\"n\">Users</th><th class=\"n\">Monthly active users</th></tr></thead>\n\
-         <tbody>\n",
-    );
-    for row in &day.by_software {
+    split_table(html, "by-software", "Software", &day.software_rows())?;
+    html.push_str("</section>\n");
+    Ok(())
+}
+
+/// A split as a table: the name, then servers, users and monthly active users.
+fn split_table(html: &mut String, id: &str, name: &str, rows: &[SplitRow]) -> fmt::Result {
+    write!(
+        html,
+        "<div class=\"scroll\"><table id=\"{id}\">\n<thead><tr><th>{name}</th>\
+         <th class=\"n\">Servers</th><th class=\"n\">Users</th>\
+         <th class=\"n\">Monthly active users</th></tr></thead>\n<tbody>\n"
+    )?;
+    for row in rows {
         writeln!(
             html,
             "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
              <td class=\"n\">{}</td></tr>",
-            Escaped(&row.software),
+            Escaped(row.name),
             thousands(row.servers as i64),
             thousands(row.users_total),
             thousands(row.active_month)
         )?;
     }
-    html.push_str("</tbody>\n</table></div>\n</section>\n");
+    html.push_str("</tbody>\n</table></div>\n");
     Ok(())
 }
 

@@ -9,7 +9,7 @@ use std::fmt::Write;
 
 use crate::render::number::{signed, thousands};
 use crate::report::headline::caveats;
-use crate::report::stats::{DayReport, Flagged, Growth, METHOD};
+use crate::report::stats::{DayReport, Flagged, Growth, SplitRow, METHOD};
 use crate::report::{PeriodReport, Report};
 
 pub fn markdown(report: &Report) -> String {
@@ -115,12 +115,20 @@ pub fn software(md: &mut String, day: &DayReport) {
         md.push_str("No servers counted.\n\n");
         return;
     }
-    md.push_str("| Software | Servers | Users | Monthly active users |\n|---|---:|---:|---:|\n");
-    for row in &day.by_software {
+    split_table(md, "Software", &day.software_rows());
+}
+
+/// A split as a table: the name, then servers, users and monthly active users.
+fn split_table(md: &mut String, name: &str, rows: &[SplitRow]) {
+    let _ = writeln!(
+        md,
+        "| {name} | Servers | Users | Monthly active users |\n|---|---:|---:|---:|"
+    );
+    for row in rows {
         let _ = writeln!(
             md,
             "| {} | {} | {} | {} |",
-            row.software,
+            row.name,
             thousands(row.servers as i64),
             thousands(row.users_total),
             thousands(row.active_month)
@@ -199,18 +207,7 @@ pub fn languages(md: &mut String, day: &DayReport) {
     if day.by_language.is_empty() {
         return;
     }
-    md.push_str("| Language | Servers | Users | Monthly active users |\n|---|---:|---:|---:|\n");
-    for row in &day.by_language {
-        let _ = writeln!(
-            md,
-            "| {} | {} | {} | {} |",
-            row.language,
-            thousands(row.servers as i64),
-            thousands(row.users_total),
-            thousands(row.active_month)
-        );
-    }
-    md.push('\n');
+    split_table(md, "Language", &day.language_rows());
 }
 
 fn flagged(md: &mut String, title: &str, servers: &[Flagged]) {

@@ -237,6 +237,51 @@ pub struct SoftwareRow {
     pub active_month: i64,
 }
 
+/// One row of a split of a day, by software or by declared language, as the renderers
+/// print both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SplitRow<'a> {
+    pub name: &'a str,
+    pub servers: u64,
+    pub users_total: i64,
+    pub active_month: i64,
+}
+
+impl DayReport {
+    /// `by_software` as split rows.
+    pub fn software_rows(&self) -> Vec<SplitRow<'_>> {
+        self.by_software
+            .iter()
+            .map(|r| SplitRow {
+                name: &r.software,
+                servers: r.servers,
+                users_total: r.users_total,
+                active_month: r.active_month,
+            })
+            .collect()
+    }
+
+    /// `by_language` as split rows.
+    pub fn language_rows(&self) -> Vec<SplitRow<'_>> {
+        self.by_language
+            .iter()
+            .map(|r| SplitRow {
+                name: &r.language,
+                servers: r.servers,
+                users_total: r.users_total,
+                active_month: r.active_month,
+            })
+            .collect()
+    }
+}
+
+/// Adds a server with reading `r` to a row's servers, users and monthly active users.
+fn tally(servers: &mut u64, users_total: &mut i64, active_month: &mut i64, r: &Reading) {
+    *servers += 1;
+    *users_total = users_total.saturating_add(r.users_total.unwrap_or(0));
+    *active_month = active_month.saturating_add(r.active_month.unwrap_or(0));
+}
+
 /// One declared language (a lowercase ISO 639 code, e.g. `de`) and the counting
 /// servers that declare it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -536,9 +581,12 @@ impl Census {
                     users_total: 0,
                     active_month: 0,
                 });
-            row.servers += 1;
-            row.users_total = row.users_total.saturating_add(r.users_total.unwrap_or(0));
-            row.active_month = row.active_month.saturating_add(r.active_month.unwrap_or(0));
+            tally(
+                &mut row.servers,
+                &mut row.users_total,
+                &mut row.active_month,
+                r,
+            );
             add_languages(&mut by_language, &mut coverage, r);
             if let Some(week) = r.registrations_week {
                 signups.registrations_week = signups.registrations_week.saturating_add(week);
@@ -668,9 +716,12 @@ fn add_languages(rows: &mut BTreeMap<Arc<str>, LanguageRow>, coverage: &mut Cove
             users_total: 0,
             active_month: 0,
         });
-        row.servers += 1;
-        row.users_total = row.users_total.saturating_add(r.users_total.unwrap_or(0));
-        row.active_month = row.active_month.saturating_add(r.active_month.unwrap_or(0));
+        tally(
+            &mut row.servers,
+            &mut row.users_total,
+            &mut row.active_month,
+            r,
+        );
     }
 }
 

@@ -119,23 +119,8 @@ pub fn languages(html: &mut String, day: &DayReport) -> fmt::Result {
         html.push_str("<p id=\"by-language\">No language declared.</p>\n</section>\n");
         return Ok(());
     }
-    html.push_str(
-        "<div class=\"scroll\"><table id=\"by-language\">\n<thead><tr><th>Language</th>\
-         <th class=\"n\">Servers</th><th class=\"n\">Users</th>\
-         <th class=\"n\">Monthly active users</th></tr></thead>\n<tbody>\n",
-    );
-    for row in &day.by_language {
-        writeln!(
-            html,
-            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
-             <td class=\"n\">{}</td></tr>",
-            Escaped(&row.language),
-            thousands(row.servers as i64),
-            thousands(row.users_total),
-            thousands(row.active_month)
-        )?;
-    }
-    html.push_str("</tbody>\n</table></div>\n</section>\n");
+    super::split_table(html, "by-language", "Language", &day.language_rows())?;
+    html.push_str("</section>\n");
     Ok(())
 }
 
