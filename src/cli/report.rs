@@ -17,7 +17,7 @@ use crate::store::Store;
     long_about = "Report the census of a day (--date) or of a period (--since, --until) from \
                   the database, as Markdown (default), JSON or CSV on standard output; with \
                   --out, also write report.md, report.json, days.csv, index.html and the charts \
-                  (users, servers, software; SVG and PNG) into a directory.\n\n\
+                  (users, servers, new-servers, software, languages; SVG and PNG) into a directory.\n\n\
                   Days are UTC calendar days written YYYY-MM-DD. A server counts on a day if \
                   it answered that day or in the 7 days before; suspect numbers are left out \
                   and listed with their reason. The report's Method section gives every rule."
@@ -74,7 +74,7 @@ pub struct ReportArgs {
         value_name = "DIR",
         help = "Also write report.md, report.json, days.csv, index.html and charts into DIR",
         long_help = "Also write every format into DIR (created if needed): report.md, \
-                     report.json, days.csv, index.html (a self-contained page), and the charts users, servers and software, each as \
+                     report.json, days.csv, index.html (a self-contained page), and the charts users, servers, new-servers, software and languages (a one-day report: only the last two), each as \
                      .svg and .png. Existing files of those names are replaced."
     )]
     pub out: Option<PathBuf>,
