@@ -3,6 +3,7 @@
 //! `daily_demo.rs`).
 
 use fedicensus::render;
+use fedicensus::render::charts::Chart;
 use fedicensus::report::stats::{Growth, LanguageRow, ServerUsers};
 use fedicensus::report::waves::Measure;
 use fedicensus::report::{self, Filter, PeriodReport, Report, Scope};
@@ -228,7 +229,16 @@ fn a_surge_is_named_with_its_peak_size_and_contributors() {
     assert_eq!(w.top_servers.len(), 5);
     assert!(w.top_servers[1..].iter().all(|c| c.users == 2));
 
-    let md = render::markdown::markdown(&Report::Period(p.clone()));
+    let report = Report::Period(p.clone());
+    for chart in [Chart::Users, Chart::NewServers] {
+        let text = chart.describe(&report);
+        assert!(
+            text.ends_with(" Shaded: Wave of November 21 to 23."),
+            "{text}"
+        );
+    }
+    assert!(!Chart::Servers.describe(&report).contains("Shaded"));
+    let md = render::markdown::markdown(&report);
     assert!(md.contains(
         "| Wave of November 21 to 23 | 2022-11-21 | 2022-11-22 | 2022-11-23 | +2,908 | 4 | \
          `grower.social` (+2,900)"

@@ -2,7 +2,8 @@
 //! (lines), servers up per day (line), new servers per day (bars with their values,
 //! on an axis of their own), monthly active users by software on the report's last day
 //! (top 8 and the rest, bars) and by declared language (top 10, bars). Days with data
-//! left out as suspect are marked on the daily charts.
+//! left out as suspect are marked on the daily charts; growth waves are shaded on the
+//! users and new-servers charts.
 //!
 //! Text is drawn with the embedded DejaVu Sans, registered once, so no system font
 //! library is needed. A one-day report has no daily charts: a line of one point says
@@ -36,6 +37,7 @@ const TOP_SOFTWARE: usize = 8;
 const TOP_LANGUAGES: usize = 10;
 const FONT: &str = "sans-serif";
 const LEFT_OUT: RGBColor = RGBColor(230, 120, 0);
+const WAVE: RGBColor = RGBColor(240, 200, 40);
 
 /// One of the report's charts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,6 +116,13 @@ impl Chart {
                 if n == 1 { "day" } else { "days" }
             ),
         };
+        let shaded = match report {
+            Report::Period(p) if !p.waves.is_empty() => {
+                let names: Vec<&str> = p.waves.iter().map(|w| w.name.as_str()).collect();
+                format!("{marks} Shaded: {}.", names.join(", "))
+            }
+            _ => marks.clone(),
+        };
         let bars = |names: Vec<String>, values: Vec<i64>| {
             let items: Vec<String> = names
                 .iter()
@@ -127,7 +136,7 @@ impl Chart {
         };
         match self {
             Chart::Users => format!(
-                "Line chart. {}; {}.{marks}",
+                "Line chart. {}; {}.{shaded}",
                 from_to("Users", |d| d.users.total),
                 from_to("monthly active users", |d| d.users.active_month)
             ),
@@ -143,7 +152,7 @@ impl Chart {
                     .collect();
                 let listed: Vec<String> = new.iter().map(|(d, n)| format!("{d}: {n}")).collect();
                 format!(
-                    "Bar chart of new servers per day. {} in all{}{}.{marks}",
+                    "Bar chart of new servers per day. {} in all{}{}.{shaded}",
                     thousands(new.iter().map(|(_, n)| *n as i64).sum()),
                     if listed.is_empty() { "" } else { "; " },
                     listed.join(", ")
@@ -228,6 +237,17 @@ fn draw<DB: DrawingBackend>(
     let left_out: Vec<usize> = (0..days.len())
         .filter(|&i| !days[i].excluded.is_empty())
         .collect();
+    let wave_spans: Vec<(usize, usize)> = match report {
+        Report::Period(p) => p
+            .waves
+            .iter()
+            .filter_map(|w| {
+                let at = |day| days.iter().position(|d| d.date == day);
+                Some((at(w.start)?, at(w.end)?))
+            })
+            .collect(),
+        Report::Day(_) => Vec::new(),
+    };
     let on_day = format!("on {}", report.end().date.in_words());
     match chart {
         Chart::Users => {
@@ -235,6 +255,7 @@ fn draw<DB: DrawingBackend>(
             let active: Vec<i64> = days.iter().map(|d| d.users.active_month).collect();
             let y_max = max(&[&total, &active]);
             let mut frame = frame(&root, &format!("Users, {span}"), &dates, "Users", y_max)?;
+            waves(&mut frame, &wave_spans, y_max)?;
             line(&mut frame, "Users", &total, BLUE)?;
             line(&mut frame, "Monthly active users", &active, RED)?;
             marks(&mut frame, &left_out, y_max)?;
@@ -267,6 +288,7 @@ fn draw<DB: DrawingBackend>(
                 "New servers",
                 y_max,
             )?;
+            waves(&mut frame, &wave_spans, y_max)?;
             bars(&mut frame, "New servers", &new, GREEN, true)?;
             marks(&mut frame, &left_out, y_max)?;
             legend(&mut frame)?;
@@ -338,7 +360,7 @@ fn frame<'a, DB: DrawingBackend>(
         .margin(16)
         .x_label_area_size(40)
         .y_label_area_size(90)
-        .build_cartesian_2d(-0.5..n - 0.5, 0.0..(y_max.max(1) as f64) * 1.15)?;
+        .build_cartesian_2d(-0.5..n - 0.5, 0.0..top(y_max))?;
     let label = |x: &f64| {
         let i = x.round();
         let on_tick = (x - i).abs() < 1e-6 && i >= 0.0;
@@ -416,6 +438,33 @@ fn bars<'a, DB: DrawingBackend + 'a>(
     Ok(())
 }
 
+/// The top of a chart's y axis: room above the data for the legend and the marks.
+fn top(y_max: i64) -> f64 {
+    y_max.max(1) as f64 * 1.3
+}
+
+/// Shades the days of each growth wave (`spans` of day indices, inclusive).
+fn waves<'a, DB: DrawingBackend + 'a>(
+    frame: &mut Frame<'a, DB>,
+    spans: &[(usize, usize)],
+    y_max: i64,
+) -> DrawResult<DB> {
+    if spans.is_empty() {
+        return Ok(());
+    }
+    let style = WAVE.mix(0.25).filled();
+    frame
+        .draw_series(spans.iter().map(|&(start, end)| {
+            Rectangle::new(
+                [(start as f64 - 0.5, 0.0), (end as f64 + 0.5, top(y_max))],
+                style,
+            )
+        }))?
+        .label("Growth wave")
+        .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 20, y + 6)], style));
+    Ok(())
+}
+
 /// Marks the days at `indices` (those with data left out as suspect) above the data.
 fn marks<'a, DB: DrawingBackend + 'a>(
     frame: &mut Frame<'a, DB>,
@@ -425,7 +474,7 @@ fn marks<'a, DB: DrawingBackend + 'a>(
     if indices.is_empty() {
         return Ok(());
     }
-    let y = y_max.max(1) as f64 * 1.08;
+    let y = y_max.max(1) as f64 * 1.2;
     let style = LEFT_OUT.filled();
     frame
         .draw_series(
