@@ -7,7 +7,8 @@
 //! JSON, CSV, charts, HTML) → serve ([`serve`]: the HTTP API and dashboard). [`crawl`] drives the first four; [`sim`] is the simulated
 //! fediverse used by the tests, the demo and the benchmarks.
 //!
-//! Shared vocabulary: [`domain::Domain`], [`day::Day`], [`snapshot::Snapshot`].
+//! Shared vocabulary: [`domain::Domain`], [`day::Day`], [`snapshot::Snapshot`], and
+//! [`text::clean`] for any text a server sends.
 
 pub mod bench;
 pub mod cli;
@@ -27,3 +28,4 @@ pub mod serve;
 pub mod sim;
 pub mod snapshot;
 pub mod store;
+pub mod text;
