@@ -276,6 +276,83 @@ async fn sigkill_loses_no_snapshot_and_a_rerun_completes() {
     );
 }
 
+/// The snapshot count of a committer's "store flushed" debug line.
+fn flushed_snapshots(line: &str) -> Option<u64> {
+    if !line.contains("store flushed") {
+        return None;
+    }
+    let rest = line.split("snapshots=").nth(1)?;
+    rest.split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_keeps_every_snapshot_whose_flush_completed() {
+    use std::io::{BufRead, BufReader};
+
+    let scene = Scene::new(World::standard()).await;
+    let Scene {
+        world,
+        sim,
+        db,
+        seeds,
+        ..
+    } = &scene;
+    let truth = world.truth();
+    let args = crawl_args(db, seeds, sim, &["--per-host-rps", "3", "--at", AT]);
+    let mut child = bin()
+        .args(&args)
+        .env("RUST_LOG", "fedicensus::crawl::commit=debug")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    // Flushes run in the background while visits go on; kill right after the first one
+    // that made snapshots durable.
+    let (durable, stderr) = tokio::task::spawn_blocking(move || {
+        let mut lines = BufReader::new(stderr).lines();
+        let durable = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|line| flushed_snapshots(&line).filter(|n| *n > 0));
+        (durable, lines)
+    })
+    .await
+    .unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    drop(stderr);
+    let durable = durable.expect("the crawl logs its flushes");
+
+    let stored = Store::open_existing(db).unwrap().snapshot_count() as u64;
+    assert!(
+        stored >= durable,
+        "{durable} snapshots were flushed, {stored} survived the kill"
+    );
+    assert!(
+        (stored as usize) < truth.counted.len(),
+        "the kill came before the end"
+    );
+    // The rerun completes the day and stores no snapshot twice.
+    let s = summary(
+        &run(crawl_args(
+            db,
+            seeds,
+            sim,
+            &["--per-host-rps", "50", "--at", AT],
+        ))
+        .await,
+    );
+    assert_eq!(s["servers_up"], truth.counted.len());
+    assert_eq!(
+        Store::open_existing(db).unwrap().snapshot_count(),
+        truth.counted.len()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_process_fails_at_once_naming_the_lock() {
     let scene = Scene::new(World::standard()).await;

@@ -57,6 +57,12 @@ pub struct CrawlArgs {
     #[arg(long, default_value_t = 20.0, value_parser = positive_f64, value_name = "SECS")]
     pub timeout: f64,
 
+    /// Seconds for the first request to a host not known to be up (never seen, or silent
+    /// on its latest visit); such first contacts also have slots of their own, so hosts
+    /// that never answer cannot hold up the ones that do. At most --timeout.
+    #[arg(long, default_value_t = 5.0, value_parser = positive_f64, value_name = "SECS")]
+    pub probe_timeout: f64,
+
     /// Stop recording newly discovered domains once N domains are known (a safety
     /// valve; known domains are still crawled).
     #[arg(long, value_name = "N")]
@@ -150,6 +156,7 @@ impl CrawlArgs {
             fetch: FetchConfig {
                 user_agent,
                 timeout,
+                probe_timeout: Duration::from_secs_f64(self.probe_timeout),
                 connect_timeout: (timeout / 2).min(Duration::from_secs(10)),
                 per_host_rps: self.per_host_rps,
                 concurrency: self.concurrency as usize,
@@ -164,6 +171,7 @@ impl CrawlArgs {
             description: serde_json::json!({
                 "seeds": self.seeds, "seed": self.seed, "concurrency": self.concurrency,
                 "per_host_rps": self.per_host_rps, "timeout": self.timeout,
+                "probe_timeout": self.probe_timeout,
                 "max_servers": self.max_servers, "max_new_per_domain": self.max_new_per_domain,
                 "user_agent": self.user_agent, "exclude": self.exclude, "at": self.at,
                 "connect_to": self.connect_to, "plain_http": self.plain_http,

@@ -116,6 +116,8 @@ pub enum Behaviour {
     Dead,
     /// Requests are accepted and never answered.
     Hang,
+    /// Every answer (or hang-up) comes this many milliseconds late: network latency.
+    Latency(u32),
     /// The peers endpoint answers a 20 MiB body.
     OversizedPeers,
     /// The NodeInfo document is 3 MiB.
@@ -205,6 +207,17 @@ impl SimServer {
             .iter()
             .find_map(|b| match b {
                 Behaviour::RateLimitedFirst(n) => Some(*n),
+                _ => None,
+            })
+            .unwrap_or(0)
+    }
+
+    /// Milliseconds every answer is delayed by (0: none).
+    pub fn latency_ms(&self) -> u32 {
+        self.behaviour
+            .iter()
+            .find_map(|b| match b {
+                Behaviour::Latency(ms) => Some(*ms),
                 _ => None,
             })
             .unwrap_or(0)
