@@ -365,22 +365,18 @@ impl CrawlResult {
         for later in &self.later_days {
             let s = &later.summary;
             t.row(
-                &format!("day {}: visits / up / requests / time", later.day),
+                &format!(
+                    "day {}: visits / up / liveness checks (answered) / requests / time",
+                    later.day
+                ),
                 format!(
-                    "{} / {} / {} / {}",
+                    "{} / {} / {} ({}) / {} / {}",
                     count(s.attempted as u64),
                     count(s.servers_up as u64),
-                    count(s.requests),
-                    seconds(later.wall_secs)
-                ),
-            );
-            t.row(
-                &format!("day {}: liveness checks (answered)", later.day),
-                format!(
-                    "{} ({}); {} not due",
                     count(s.liveness_checks as u64),
                     count(s.liveness_answered as u64),
-                    count(s.not_due as u64)
+                    count(s.requests),
+                    seconds(later.wall_secs)
                 ),
             );
         }

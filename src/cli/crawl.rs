@@ -272,6 +272,10 @@ pub fn print_summary(summary: &Summary, json: bool) -> anyhow::Result<()> {
     println!("  opted out          {}", nonzero(&summary.opted_out));
     println!("  newly discovered   {}", summary.newly_discovered);
     println!("  not due (backoff)  {}", summary.not_due);
+    println!(
+        "  liveness checks    {} ({} answered)",
+        summary.liveness_checks, summary.liveness_answered
+    );
     println!("  rejected peers     {}", summary.rejected_peers);
     println!("  capped             {}", summary.capped);
     println!("  requests           {}", summary.requests);

@@ -77,7 +77,7 @@ impl Committer {
     /// Notes that `visits` more visits were written, `snapshots` of them with a snapshot.
     /// Never waits; fails if an earlier flush failed.
     pub fn written(&self, visits: u64, snapshots: u64) -> Result<(), StoreError> {
-        self.take_error()?;
+        take_error(&self.failed)?;
         if visits > 0 {
             self.written.send_modify(|w| {
                 w.visits += visits;
@@ -90,33 +90,25 @@ impl Committer {
     /// Stops the task after its flush in progress; the caller's own last flush (after it
     /// writes the run record) makes the rest durable.
     pub async fn finish(self) -> Result<(), StoreError> {
-        drop(self.written);
-        if let Err(e) = self.task.await {
+        let Committer {
+            written,
+            task,
+            failed,
+        } = self;
+        drop(written);
+        if let Err(e) = task.await {
             if e.is_panic() {
                 std::panic::resume_unwind(e.into_panic());
             }
         }
-        match self
-            .failed
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-        {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
+        take_error(&failed)
     }
+}
 
-    fn take_error(&self) -> Result<(), StoreError> {
-        match self
-            .failed
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-        {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
+fn take_error(failed: &Mutex<Option<StoreError>>) -> Result<(), StoreError> {
+    match failed.lock().unwrap_or_else(PoisonError::into_inner).take() {
+        Some(e) => Err(e),
+        None => Ok(()),
     }
 }
 

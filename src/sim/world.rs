@@ -203,24 +203,23 @@ impl SimServer {
 
     /// How many leading requests get 429 (0: none).
     pub fn rate_limit(&self) -> u32 {
-        self.behaviour
-            .iter()
-            .find_map(|b| match b {
-                Behaviour::RateLimitedFirst(n) => Some(*n),
-                _ => None,
-            })
-            .unwrap_or(0)
+        self.number(|b| match b {
+            Behaviour::RateLimitedFirst(n) => Some(*n),
+            _ => None,
+        })
     }
 
     /// Milliseconds every answer is delayed by (0: none).
     pub fn latency_ms(&self) -> u32 {
-        self.behaviour
-            .iter()
-            .find_map(|b| match b {
-                Behaviour::Latency(ms) => Some(*ms),
-                _ => None,
-            })
-            .unwrap_or(0)
+        self.number(|b| match b {
+            Behaviour::Latency(ms) => Some(*ms),
+            _ => None,
+        })
+    }
+
+    /// The number the first behaviour `pick` accepts carries (0: none does).
+    fn number(&self, pick: impl Fn(&Behaviour) -> Option<u32>) -> u32 {
+        self.behaviour.iter().find_map(pick).unwrap_or(0)
     }
 
     /// The WEB_DOMAIN of a split-domain server.
