@@ -562,10 +562,7 @@ fn shaped_worlds_keep_their_servers_and_vary_only_the_network() {
     let dead = has(&shaped, &Behaviour::Dead);
     let hanging = has(&shaped, &Behaviour::Hang);
     assert!((700..900).contains(&dead), "{dead} refusing of 2000");
-    assert!(
-        (80..160).contains(&hanging),
-        "{hanging} hanging of the rest"
-    );
+    assert!((150..250).contains(&hanging), "{hanging} hanging of 2000");
     let latencies: Vec<u32> = shaped.servers.iter().map(|s| s.latency_ms()).collect();
     assert!(latencies.iter().all(|ms| (50..=150).contains(ms)));
     assert!(latencies.contains(&50) && latencies.contains(&150));

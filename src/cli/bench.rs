@@ -52,7 +52,8 @@ pub struct CrawlBenchArgs {
     #[arg(long, default_value_t = 3, value_name = "PCT", value_parser = clap::value_parser!(u32).range(0..=100))]
     pub refusing: u32,
 
-    /// Percent of the other servers that accept every request and never answer.
+    /// Percent of servers that accept every request and never answer (with --refusing, at
+    /// most 100 in all).
     #[arg(long, default_value_t = 0, value_name = "PCT", value_parser = clap::value_parser!(u32).range(0..=100))]
     pub hanging: u32,
 

@@ -260,13 +260,15 @@ impl World {
                 let mut s = SimServer::new(&domains[i], kind)
                     .with_usage(users, active, (active * 2).min(users), users * 30)
                     .with_peers(&peers);
-                let refusing = i > 0 && rng.below(100) < u64::from(shape.refusing_pct);
-                let hanging = net.below(100) < u64::from(shape.hanging_pct);
+                // One draw decides refusing, hanging or neither (the seed is always fine).
+                let fate = if i > 0 { rng.below(100) } else { 100 };
+                let refusing = fate < u64::from(shape.refusing_pct);
+                let hanging = !refusing && fate < u64::from(shape.refusing_pct + shape.hanging_pct);
                 let (low, high) = shape.latency_ms;
                 let latency = low + net.below(u64::from(high.saturating_sub(low)) + 1) as u32;
                 if refusing || (i > 0 && shape.down_on(seed, i, day)) {
                     s = s.with(Behaviour::Dead);
-                } else if i > 0 && hanging {
+                } else if hanging {
                     s = s.with(Behaviour::Hang);
                 }
                 if latency > 0 {
@@ -292,7 +294,7 @@ pub struct NetShape {
     pub latency_ms: (u32, u32),
     /// Percent of servers (never the seed) that close every connection unanswered.
     pub refusing_pct: u32,
-    /// Percent of the others that accept every request and never answer.
+    /// Percent of servers (never the seed) that accept every request and never answer.
     pub hanging_pct: u32,
     /// Per mille of servers that start an outage (closed connections) on any day after
     /// day 0; each server's outages last the same 1 to [`MAX_OUTAGE_DAYS`] days.
