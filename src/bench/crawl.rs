@@ -365,12 +365,9 @@ impl CrawlResult {
         for later in &self.later_days {
             let s = &later.summary;
             t.row(
-                &format!(
-                    "day {}: visits / up / liveness checks (answered) / requests / time",
-                    later.day
-                ),
+                &format!("day {}", later.day),
                 format!(
-                    "{} / {} / {} ({}) / {} / {}",
+                    "{} visits, {} up, {} liveness checks ({} answered), {} requests, {}",
                     count(s.attempted as u64),
                     count(s.servers_up as u64),
                     count(s.liveness_checks as u64),
