@@ -19,7 +19,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::store::StoreError;
+use crate::store::{Store, StoreError};
 
 /// When the committer flushes.
 #[derive(Debug, Clone, Copy)]
@@ -72,6 +72,12 @@ impl Committer {
             task,
             failed,
         }
+    }
+
+    /// The committer of a crawl into `store`, with the default policy.
+    pub fn for_store(store: &Store) -> Committer {
+        let store = store.clone();
+        Committer::start(move || store.flush(), CommitPolicy::default())
     }
 
     /// Notes that `visits` more visits were written, `snapshots` of them with a snapshot.

@@ -42,7 +42,7 @@ use crate::seeds::Exclusions;
 use crate::snapshot::Snapshot;
 use crate::store::record::Due;
 use crate::store::{ServerRecord, Status, Store};
-use commit::{CommitPolicy, Committer};
+use commit::Committer;
 use visit::{Visit, VisitResult};
 
 /// New names one server's peer list may introduce per run, by default. Real lists that
@@ -138,6 +138,34 @@ struct Frontier {
     trusted: HashSet<Domain>,
 }
 
+impl Frontier {
+    /// Whether a stored name (not an alias) is visited this run, counting why in the
+    /// summary; a name that answered on its latest visit is visited without a probe.
+    fn admit(&mut self, record: &ServerRecord, at: DateTime<Utc>, summary: &mut Summary) -> bool {
+        match record.due(at) {
+            Due::No => {
+                summary.not_due += 1;
+                return false;
+            }
+            Due::Liveness => summary.liveness_checks += 1,
+            Due::Scheduled => {}
+        }
+        if record.answered_last() {
+            self.trusted.insert(record.domain.clone());
+        }
+        true
+    }
+
+    /// How a visit to `domain` starts (see [`Contact`]).
+    fn contact(&self, domain: &Domain) -> Contact {
+        if self.trusted.contains(domain) {
+            Contact::Known
+        } else {
+            Contact::Probe
+        }
+    }
+}
+
 /// Visits in flight at once. Most of a visit is spent waiting for its host's rate limit
 /// (requests to one host are 1/rps apart): at the defaults a visit of six requests lasts
 /// about 5 s and holds a slot for about 1 s of it, so it takes about five visits per
@@ -201,18 +229,9 @@ pub async fn crawl(
         if matches!(record.status, Status::Alias { .. }) {
             continue;
         }
-        match record.due(at) {
-            Due::No => {
-                summary.not_due += 1;
-                continue;
-            }
-            Due::Liveness => summary.liveness_checks += 1,
-            Due::Scheduled => {}
+        if frontier.admit(&record, at, &mut summary) {
+            due.push(record.domain);
         }
-        if record.answered_last() {
-            frontier.trusted.insert(record.domain.clone());
-        }
-        due.push(record.domain);
     }
     // Seeds first, so a capped run still starts where the operator asked.
     let seeds: HashSet<&Domain> = options.seeds.iter().collect();
@@ -230,10 +249,7 @@ pub async fn crawl(
     let mut next_forget = 1024;
     let interrupt = stop_requested();
     tokio::pin!(interrupt);
-    let committer = {
-        let store = store.clone();
-        Committer::start(move || store.flush(), CommitPolicy::default())
-    };
+    let committer = Committer::for_store(store);
     loop {
         while visits.len() < max_visits {
             let Some(domain) = frontier.queue.pop_front() else {
@@ -241,11 +257,7 @@ pub async fn crawl(
             };
             let (fetcher, ua) = (fetcher.clone(), user_agent.clone());
             summary.attempted += 1;
-            let contact = if frontier.trusted.contains(&domain) {
-                Contact::Known
-            } else {
-                Contact::Probe
-            };
+            let contact = frontier.contact(&domain);
             visits.spawn(async move { visit::visit(&fetcher, &ua, domain, contact).await });
         }
         if visits.is_empty() {
