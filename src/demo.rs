@@ -72,6 +72,7 @@ pub async fn run(options: &DemoOptions, progress: &ProgressBar) -> anyhow::Resul
             fetch: FetchConfig {
                 user_agent: default_user_agent(),
                 timeout: Duration::from_secs(3),
+                probe_timeout: Duration::from_secs(3),
                 connect_timeout: Duration::from_secs(1),
                 per_host_rps: 50.0,
                 concurrency: 64,

@@ -2,6 +2,7 @@
 //! 127.0.0.1, checked against the simulation's ground truth.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
@@ -215,6 +216,18 @@ async fn crawl_counts_the_standard_world_exactly() {
     assert_eq!(latest(db), got);
 }
 
+/// The snapshot count of a committer's "store flushed" debug line.
+fn flushed_snapshots(line: &str) -> Option<u64> {
+    if !line.contains("store flushed") {
+        return None;
+    }
+    let rest = line.split("snapshots=").nth(1)?;
+    rest.split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_loses_no_snapshot_and_a_rerun_completes() {
     let scene = Scene::new(World::standard()).await;
@@ -230,17 +243,34 @@ async fn sigkill_loses_no_snapshot_and_a_rerun_completes() {
     let args = crawl_args(db, seeds, sim, &["--per-host-rps", "3", "--at", AT]);
     let mut child = bin()
         .args(&args)
+        .env("RUST_LOG", "fedicensus::crawl::commit=debug")
         .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let stderr = child.stderr.take().unwrap();
+    // Flushes run in the background while visits go on; kill right after the first one
+    // that made snapshots durable.
+    let (durable, stderr) = tokio::task::spawn_blocking(move || {
+        let mut lines = BufReader::new(stderr).lines();
+        let durable = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|line| flushed_snapshots(&line).filter(|n| *n > 0));
+        (durable, lines)
+    })
+    .await
+    .unwrap();
     child.kill().unwrap();
     child.wait().unwrap();
+    drop(stderr);
+    let durable = durable.expect("the crawl logs its flushes");
 
     let before = latest(db);
     assert!(
-        !before.is_empty(),
-        "some snapshots were written before the kill"
+        before.len() as u64 >= durable,
+        "{durable} snapshots were flushed, {} survived the kill",
+        before.len()
     );
     assert!(
         before.len() < truth.counted.len(),

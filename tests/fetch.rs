@@ -85,6 +85,7 @@ fn fetcher(addr: std::net::SocketAddr) -> Fetcher {
     Fetcher::new(FetchConfig {
         user_agent: "fedicensus-test/1".into(),
         timeout: Duration::from_secs(2),
+        probe_timeout: Duration::from_secs(2),
         connect_timeout: Duration::from_secs(1),
         per_host_rps: 1000.0,
         concurrency: 8,

@@ -7,8 +7,16 @@
 //! tasks never queue behind the crawler's. Both share the machine's cores, which makes
 //! the crawl numbers a floor: a real crawl does not serve its own servers.
 //!
-//! Types: [`CrawlBench`] (what to run), [`CrawlResult`] (what was measured); function
-//! [`run`].
+//! The world's network shape ([`NetShape`]: latency, refusing and hanging servers,
+//! outages) is the benchmark's to choose. Beside the time taken it prints the [`Bound`]:
+//! the least time any schedule could take with the crawl's slots, given how long its
+//! requests held them (latency for answering hosts, the probe timeout for hanging ones),
+//! and the ratio reached. With `--days N` the same world is crawled again on N − 1 more
+//! simulated days, with its outages, so the cost of the daily runs and of the liveness
+//! checks (see `store::record`) shows.
+//!
+//! Types: [`CrawlBench`] (what to run), [`CrawlResult`] (what was measured), [`Bound`],
+//! [`LaterDay`]; function [`run`].
 
 use std::ffi::OsString;
 use std::net::SocketAddr;
@@ -23,7 +31,7 @@ use serde::Serialize;
 use super::{count, optional_bytes, per_second, proc, seconds, Machine, Scratch, Table};
 use crate::cli::crawl::CrawlArgs;
 use crate::crawl::{self, CrawlOptions, Summary};
-use crate::sim::{self, SimHandle, World};
+use crate::sim::{self, NetShape, SimHandle, World};
 use crate::store::Store;
 
 /// Thread-name prefix of the simulation's runtime.
@@ -37,6 +45,11 @@ pub struct CrawlBench {
     pub seed: u64,
     pub concurrency: u32,
     pub per_host_rps: f64,
+    /// `crawl --probe-timeout` (None: the crawl's default).
+    pub probe_timeout: Option<f64>,
+    pub shape: NetShape,
+    /// Simulated days crawled, one crawl each.
+    pub days: u32,
 }
 
 /// What one benchmark crawl measured. Field names are a contract (`--json`).
@@ -60,6 +73,60 @@ pub struct CrawlResult {
     /// Where the database was kept (`--keep`).
     pub kept: Option<PathBuf>,
     /// The crawler's own summary of the run.
+    pub summary: Summary,
+    pub bound: Bound,
+    /// The crawls of the following days (`--days`).
+    pub later_days: Vec<LaterDay>,
+}
+
+/// The least wall time a crawl could take with its slots, given what its requests cost,
+/// and the share of it the crawl reached. Each pool bounds the time by the seconds its
+/// slots were held divided by its size; visits are bounded by their slots too, each
+/// visit lasting at least its requests' time and at least `1/rps` per request after its
+/// first. Field names are a contract (`--json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Bound {
+    pub request_slots_secs: f64,
+    pub probe_slots_secs: f64,
+    pub visit_slots_secs: f64,
+    /// The largest of the three.
+    pub secs: f64,
+    /// `secs` / the crawl's wall time (1 would be a perfect schedule).
+    pub ratio: f64,
+}
+
+impl Bound {
+    pub fn of(summary: &Summary, options: &CrawlOptions, wall_secs: f64) -> Bound {
+        let slots = options.fetch.concurrency.max(1) as f64;
+        let visit_slots = crawl::visit_slots(&options.fetch) as f64;
+        let spacing = summary.requests.saturating_sub(summary.attempted as u64) as f64
+            / options.fetch.per_host_rps;
+        let held = summary.request_slot_secs + summary.probe_slot_secs;
+        let request_slots_secs = summary.request_slot_secs / slots;
+        let probe_slots_secs = summary.probe_slot_secs / slots;
+        let visit_slots_secs = held.max(spacing) / visit_slots;
+        let secs = request_slots_secs
+            .max(probe_slots_secs)
+            .max(visit_slots_secs);
+        Bound {
+            request_slots_secs,
+            probe_slots_secs,
+            visit_slots_secs,
+            secs,
+            ratio: if wall_secs > 0.0 {
+                secs / wall_secs
+            } else {
+                0.0
+            },
+        }
+    }
+}
+
+/// One crawl after the first, a simulated day later than the one before.
+#[derive(Debug, Clone, Serialize)]
+pub struct LaterDay {
+    pub day: u32,
+    pub wall_secs: f64,
     pub summary: Summary,
 }
 
@@ -120,7 +187,7 @@ impl Drop for Sim {
 }
 
 fn options(bench: &CrawlBench, seeds: &Path, sim: SocketAddr) -> anyhow::Result<CrawlOptions> {
-    let flags: Vec<OsString> = vec![
+    let mut flags: Vec<OsString> = vec![
         "crawl".into(),
         "--seeds".into(),
         seeds.into(),
@@ -132,6 +199,9 @@ fn options(bench: &CrawlBench, seeds: &Path, sim: SocketAddr) -> anyhow::Result<
         sim.to_string().into(),
         "--plain-http".into(),
     ];
+    if let Some(secs) = bench.probe_timeout {
+        flags.extend(["--probe-timeout".into(), secs.to_string().into()]);
+    }
     // clap's message is about the crawl command's flags, which the bench's share: its
     // first line, without clap's own "error: " and help hint, says what was wrong.
     let line = CrawlCommandLine::try_parse_from(flags).map_err(|e| {
@@ -150,11 +220,12 @@ pub async fn run(
     progress: &ProgressBar,
 ) -> anyhow::Result<CrawlResult> {
     let scratch = Scratch::new(keep)?;
-    let world = World::generated(bench.servers, bench.seed);
+    let world_on = |day| World::generated_on(bench.servers, bench.seed, &bench.shape, day);
+    let world = world_on(0);
     let seeds = scratch.dir().join("seeds.txt");
     std::fs::write(&seeds, world.seeds.join("\n"))?;
     let sim = Sim::start(world).await?;
-    let options = options(bench, &seeds, sim.handle.addr)?;
+    let mut options = options(bench, &seeds, sim.handle.addr)?;
     let store = Store::open(&scratch.db())?;
 
     let rss_before = proc::rss();
@@ -168,6 +239,20 @@ pub async fn run(
     let since = |before: Option<f64>, now: Option<f64>| Some(now? - before?);
     let cpu_secs = since(cpu_before, proc::cpu_seconds());
     let sim_cpu_secs = since(sim_cpu_before, proc::thread_cpu_seconds(SIM_THREADS));
+    let bound = Bound::of(&summary, &options, wall_secs);
+    let mut later_days = Vec::new();
+    let first_at = options.at;
+    for day in 1..bench.days {
+        sim.handle.set_world(world_on(day));
+        options.at = first_at + chrono::Duration::days(day.into());
+        let clock = Instant::now();
+        let summary = crawl::crawl(&store, &options, progress).await?;
+        later_days.push(LaterDay {
+            day,
+            wall_secs: clock.elapsed().as_secs_f64(),
+            summary,
+        });
+    }
     drop(sim);
     // Closed first, so everything sled buffers is on disk when it is measured.
     drop(store);
@@ -185,6 +270,8 @@ pub async fn run(
         db_bytes: proc::disk_usage(&scratch.db())?,
         kept: scratch.kept(),
         summary,
+        bound,
+        later_days,
     })
 }
 
@@ -201,6 +288,14 @@ impl CrawlResult {
                 b.per_host_rps
             ),
             &self.machine,
+        );
+        let (low, high) = b.shape.latency_ms;
+        t.row(
+            "network",
+            format!(
+                "latency {low}-{high} ms, {}% refusing, {}% hanging, outages {}‰ a day",
+                b.shape.refusing_pct, b.shape.hanging_pct, b.shape.outages_per_mille
+            ),
         );
         t.row(
             "servers known / up / failed",
@@ -223,6 +318,25 @@ impl CrawlResult {
         t.row("visits", count(s.attempted as u64));
         t.row("requests sent", count(s.requests));
         t.row("wall time", seconds(self.wall_secs));
+        let bound = &self.bound;
+        t.row(
+            "bound: request / probe / visit slots",
+            format!(
+                "{} / {} / {}",
+                seconds(bound.request_slots_secs),
+                seconds(bound.probe_slots_secs),
+                seconds(bound.visit_slots_secs)
+            ),
+        );
+        t.row(
+            "reached of the bound",
+            format!(
+                "{:.2} ({} of {})",
+                bound.ratio,
+                seconds(bound.secs),
+                seconds(self.wall_secs)
+            ),
+        );
         t.row("requests per second", count(self.requests_per_sec as u64));
         t.row("visits per second", count(self.visits_per_sec as u64));
         if let (Some(cpu), Some(sim)) = (self.cpu_secs, self.sim_cpu_secs) {
@@ -248,6 +362,21 @@ impl CrawlResult {
             "peak RSS during the crawl",
             optional_bytes(self.peak_rss_bytes),
         );
+        for later in &self.later_days {
+            let s = &later.summary;
+            t.row(
+                &format!("day {}", later.day),
+                format!(
+                    "{} visits, {} up, {} liveness checks ({} answered), {} requests, {}",
+                    count(s.attempted as u64),
+                    count(s.servers_up as u64),
+                    count(s.liveness_checks as u64),
+                    count(s.liveness_answered as u64),
+                    count(s.requests),
+                    seconds(later.wall_secs)
+                ),
+            );
+        }
         t.database(self.db_bytes, self.kept.as_deref());
         t
     }

@@ -60,6 +60,12 @@ pub struct CrawlArgs {
     #[arg(long, default_value_t = 20.0, value_parser = flags::timeout_secs, value_name = "SECS")]
     pub timeout: f64,
 
+    /// Seconds for the first request to a host not known to be up (never seen, or silent
+    /// on its latest visit); such first contacts also have slots of their own, so hosts
+    /// that never answer cannot hold up the ones that do. At most --timeout.
+    #[arg(long, default_value_t = 5.0, value_parser = flags::timeout_secs, value_name = "SECS")]
+    pub probe_timeout: f64,
+
     /// Stop recording newly discovered domains once N domains are known (a safety
     /// valve; known domains are still crawled).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(flags::MAX_SERVERS))]
@@ -152,6 +158,7 @@ impl CrawlArgs {
             fetch: FetchConfig {
                 user_agent,
                 timeout,
+                probe_timeout: Duration::from_secs_f64(self.probe_timeout),
                 connect_timeout: (timeout / 2).min(Duration::from_secs(10)),
                 per_host_rps: self.per_host_rps,
                 concurrency: self.concurrency as usize,
@@ -167,6 +174,7 @@ impl CrawlArgs {
             description: serde_json::json!({
                 "seeds": self.seeds, "seed": self.seed, "concurrency": self.concurrency,
                 "per_host_rps": self.per_host_rps, "timeout": self.timeout,
+                "probe_timeout": self.probe_timeout,
                 "max_servers": self.max_servers, "max_new_per_domain": self.max_new_per_domain,
                 "max_new_per_server": self.max_new_per_server,
                 "user_agent": self.user_agent, "exclude": self.exclude, "at": self.at,
@@ -295,6 +303,10 @@ pub fn print_summary(summary: &Summary, json: bool) -> anyhow::Result<()> {
     println!("  opted out          {}", nonzero(&summary.opted_out));
     println!("  newly discovered   {}", summary.newly_discovered);
     println!("  not due (backoff)  {}", summary.not_due);
+    println!(
+        "  liveness checks    {} ({} answered)",
+        summary.liveness_checks, summary.liveness_answered
+    );
     println!("  rejected peers     {}", summary.rejected_peers);
     println!("  skipped peers      {}", summary.skipped_peers);
     println!("  capped             {}", summary.capped);

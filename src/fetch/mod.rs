@@ -6,8 +6,10 @@
 //! checked, limited and resolved like the first request), `Retry-After` honoured on
 //! 429 and 503 with a bounded budget, a total timeout per request, and a size cap on
 //! every decoded body ([`body`]). Hostile servers cost a failure reason, nothing else.
+//! The first request to a host not known to be up is a probe ([`Contact::Probe`]): a
+//! short timeout and slots of its own.
 //!
-//! Types: [`Fetcher`], [`FetchConfig`], [`Page`], [`FetchError`].
+//! Types: [`Fetcher`], [`FetchConfig`], [`Contact`], [`Page`], [`FetchError`].
 
 pub mod body;
 pub mod limit;
@@ -39,6 +41,8 @@ pub struct FetchConfig {
     pub user_agent: String,
     /// For the whole request: connecting, redirects, waiting and reading the body.
     pub timeout: Duration,
+    /// The same for a probe ([`Contact::Probe`]); at most `timeout`.
+    pub probe_timeout: Duration,
     pub connect_timeout: Duration,
     pub per_host_rps: f64,
     pub concurrency: usize,
@@ -50,6 +54,18 @@ pub struct FetchConfig {
     pub max_retries: u32,
     /// A `Retry-After` longer than this is not waited for: the request fails instead.
     pub max_retry_wait: Duration,
+}
+
+/// Who a request goes to, which decides its timeout and its slots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Contact {
+    /// A host that answered on its latest visit, or the rest of a visit whose probe was
+    /// answered: the crawl's slots and `timeout`.
+    Known,
+    /// The first request of a visit to a host not known to be up (never seen, or silent
+    /// on its latest visit): `probe_timeout` and the first-contact slots, so hosts that
+    /// never answer cannot hold what answering hosts need.
+    Probe,
 }
 
 /// A response: its status, the host that finally answered (after redirects) and the
@@ -136,7 +152,20 @@ impl Fetcher {
     }
 
     pub async fn get(&self, host: &Domain, path: &str, cap: usize) -> Result<Page, FetchError> {
-        self.fetch(Method::GET, host, path, None, cap).await
+        self.get_as(Contact::Known, host, path, cap).await
+    }
+
+    /// A GET with the timeout and slots of `contact`.
+    pub async fn get_as(
+        &self,
+        contact: Contact,
+        host: &Domain,
+        path: &str,
+        cap: usize,
+    ) -> Result<Page, FetchError> {
+        let url = self.url(host, path)?;
+        self.follow(contact, Method::GET, host.clone(), url, None, cap)
+            .await
     }
 
     pub async fn post_json(
@@ -147,7 +176,9 @@ impl Fetcher {
         cap: usize,
     ) -> Result<Page, FetchError> {
         let body = serde_json::to_vec(json).expect("JSON values serialize");
-        self.fetch(Method::POST, host, path, Some(Bytes::from(body)), cap)
+        let url = self.url(host, path)?;
+        let body = Some(Bytes::from(body));
+        self.follow(Contact::Known, Method::POST, host.clone(), url, body, cap)
             .await
     }
 
@@ -162,23 +193,12 @@ impl Fetcher {
             .map_err(|e| FetchError::new(FailureReason::Invalid, format!("bad path {path}: {e}")))
     }
 
-    async fn fetch(
-        &self,
-        method: Method,
-        host: &Domain,
-        path: &str,
-        body: Option<Bytes>,
-        cap: usize,
-    ) -> Result<Page, FetchError> {
-        let url = self.url(host, path)?;
-        // Each attempt is bounded by the client's total timeout (connect, headers and
-        // body); redirects and retries are bounded in number. Waiting for politeness is
-        // deliberately not part of any timeout.
-        self.follow(method, host.clone(), url, body, cap).await
-    }
-
+    /// Sends a request and follows its redirects and retries. Each attempt is bounded by
+    /// the timeout of `contact` (connect, headers and body); redirects and retries are
+    /// bounded in number. Waiting for politeness is deliberately not part of any timeout.
     async fn follow(
         &self,
+        contact: Contact,
         mut method: Method,
         mut host: Domain,
         mut url: Url,
@@ -188,7 +208,9 @@ impl Fetcher {
         let mut retries = 0;
         let mut hops = 0;
         loop {
-            let response = self.send(&method, &host, &url, body.clone()).await?;
+            let response = self
+                .send(contact, &method, &host, &url, body.clone())
+                .await?;
             let status = response.status();
             if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
                 hops += 1;
@@ -225,37 +247,48 @@ impl Fetcher {
                 tokio::time::sleep(wait).await;
                 continue;
             }
-            let body =
-                match tokio::time::timeout(self.config.timeout, read_capped(response, cap)).await {
-                    Ok(Ok(body)) => body,
-                    Ok(Err(BodyError::TooLarge { cap })) => {
-                        return Err(FetchError::new(
-                            FailureReason::TooLarge,
-                            format!("{url} is larger than {cap} bytes"),
-                        ))
-                    }
-                    Ok(Err(BodyError::Transport(e))) => return Err(classify(&e, &url)),
-                    Err(_) => {
-                        return Err(FetchError::new(
-                            FailureReason::Timeout,
-                            format!("{url} body not complete within {:?}", self.config.timeout),
-                        ))
-                    }
-                };
+            let timeout = self.timeout(contact);
+            let body = match tokio::time::timeout(timeout, read_capped(response, cap)).await {
+                Ok(Ok(body)) => body,
+                Ok(Err(BodyError::TooLarge { cap })) => {
+                    return Err(FetchError::new(
+                        FailureReason::TooLarge,
+                        format!("{url} is larger than {cap} bytes"),
+                    ))
+                }
+                Ok(Err(BodyError::Transport(e))) => return Err(classify(&e, &url)),
+                Err(_) => {
+                    return Err(FetchError::new(
+                        FailureReason::Timeout,
+                        format!("{url} body not complete within {timeout:?}"),
+                    ))
+                }
+            };
             return Ok(Page { status, host, body });
+        }
+    }
+
+    fn timeout(&self, contact: Contact) -> Duration {
+        match contact {
+            Contact::Known => self.config.timeout,
+            Contact::Probe => self.config.probe_timeout.min(self.config.timeout),
         }
     }
 
     async fn send(
         &self,
+        contact: Contact,
         method: &Method,
         host: &Domain,
         url: &Url,
         body: Option<Bytes>,
     ) -> Result<reqwest::Response, FetchError> {
-        let _permit = self.politeness.acquire(host).await;
+        let _slot = self.politeness.acquire(host, contact).await;
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let mut request = self.client.request(method.clone(), url.clone());
+        let mut request = self
+            .client
+            .request(method.clone(), url.clone())
+            .timeout(self.timeout(contact));
         if let Some(body) = body {
             request = request
                 .header(reqwest::header::CONTENT_TYPE, "application/json")

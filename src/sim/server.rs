@@ -223,6 +223,10 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> io::Result<Respo
             "No site is configured for this host name.",
         ));
     };
+    let latency = server.latency_ms();
+    if latency > 0 {
+        tokio::time::sleep(Duration::from_millis(latency.into())).await;
+    }
     let dead = || io::Error::new(io::ErrorKind::ConnectionAborted, "simulated dead host");
     if server.has(&Behaviour::Dead) {
         return Err(dead());

@@ -116,6 +116,8 @@ pub enum Behaviour {
     Dead,
     /// Requests are accepted and never answered.
     Hang,
+    /// Every answer (or hang-up) comes this many milliseconds late: network latency.
+    Latency(u32),
     /// The peers endpoint answers a 20 MiB body.
     OversizedPeers,
     /// The peers endpoint (Mastodon's list, every page of Misskey's, Lemmy's `linked`)
@@ -221,13 +223,23 @@ impl SimServer {
 
     /// How many leading requests get 429 (0: none).
     pub fn rate_limit(&self) -> u32 {
-        self.behaviour
-            .iter()
-            .find_map(|b| match b {
-                Behaviour::RateLimitedFirst(n) => Some(*n),
-                _ => None,
-            })
-            .unwrap_or(0)
+        self.number(|b| match b {
+            Behaviour::RateLimitedFirst(n) => Some(*n),
+            _ => None,
+        })
+    }
+
+    /// Milliseconds every answer is delayed by (0: none).
+    pub fn latency_ms(&self) -> u32 {
+        self.number(|b| match b {
+            Behaviour::Latency(ms) => Some(*ms),
+            _ => None,
+        })
+    }
+
+    /// The number the first behaviour `pick` accepts carries (0: none does).
+    fn number(&self, pick: impl Fn(&Behaviour) -> Option<u32>) -> u32 {
+        self.behaviour.iter().find_map(pick).unwrap_or(0)
     }
 
     /// The WEB_DOMAIN of a split-domain server.

@@ -5,10 +5,11 @@
 pub mod browser;
 pub mod history;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use fedicensus::sim::{SimHandle, World};
+use fedicensus::sim::{truth::reported_usage, SimHandle, World};
 
 pub fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_fedicensus"))
@@ -90,4 +91,31 @@ impl Scene {
             dir,
         }
     }
+}
+
+/// The census of simulated day `day` as the Method defines it, from the simulation's own
+/// truth: each server that `counts` says may count, with its [users, monthly actives]
+/// from the latest day in [day−7, day] on which it answered.
+pub fn expected_census(
+    day: u32,
+    world_on: impl Fn(u32) -> World,
+    counts: impl Fn(&str) -> bool,
+) -> BTreeMap<String, [i64; 2]> {
+    let mut counted: BTreeMap<String, [i64; 2]> = BTreeMap::new();
+    for d in day.saturating_sub(7)..=day {
+        let world = world_on(d);
+        let truth = world.truth();
+        for server in world
+            .servers
+            .iter()
+            .filter(|s| truth.counted.contains(&s.domain) && counts(&s.domain))
+        {
+            let usage = reported_usage(server);
+            counted.insert(
+                server.domain.clone(),
+                [usage.users_total, usage.active_month],
+            );
+        }
+    }
+    counted
 }
