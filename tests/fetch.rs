@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use fedicensus::domain::Domain;
-use fedicensus::fetch::{FetchConfig, Fetcher};
+use fedicensus::fetch::{FetchConfig, Fetcher, NetworkConfig};
 use fedicensus::outcome::FailureReason;
 
 async fn hostile_server() -> std::net::SocketAddr {
@@ -92,6 +92,7 @@ fn fetcher(addr: std::net::SocketAddr) -> Fetcher {
         plain_http: true,
         max_retries: 2,
         max_retry_wait: Duration::from_secs(2),
+        network: NetworkConfig::default(),
     })
     .unwrap()
 }

@@ -43,6 +43,11 @@ pub struct CrawlBenchArgs {
     #[arg(long, default_value_t = 1, value_name = "S")]
     pub seed: u64,
 
+    /// Crawl over HTTPS (a test CA, a certificate per simulated host), after a plain-HTTP
+    /// crawl of the same world, and report what the handshakes cost.
+    #[arg(long)]
+    pub tls: bool,
+
     #[command(flatten)]
     pub output: BenchOutput,
 }
@@ -109,6 +114,7 @@ pub async fn run(command: &BenchCommand, cli: &Cli) -> anyhow::Result<()> {
                 seed: args.seed,
                 concurrency: args.concurrency,
                 per_host_rps: args.per_host_rps,
+                tls: args.tls,
             };
             let bar = progress(cli, "servers");
             let result = crawl::run(&bench, args.output.keep.as_deref(), &bar).await?;

@@ -3,7 +3,7 @@
 //!
 //! Types: [`CrawlArgs`]; functions [`run`], [`CrawlArgs::options`], [`print_summary`].
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -11,11 +11,13 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
+use ipnet::IpNet;
 
 use super::Cli;
 use crate::crawl::{self, CrawlOptions, Summary};
 use crate::domain::Domain;
-use crate::fetch::FetchConfig;
+use crate::fetch::trust::read_ca_file;
+use crate::fetch::{FetchConfig, NetworkConfig};
 use crate::seeds::{DomainList, Exclusions};
 use crate::store::Store;
 
@@ -93,6 +95,23 @@ pub struct CrawlArgs {
     #[arg(long, requires = "connect_to")]
     pub plain_http: bool,
 
+    /// Also trust the certificate authorities in this PEM file (repeatable), on top of
+    /// the system's: a network behind an inspecting proxy, a private test fediverse.
+    #[arg(long = "ca-cert", value_name = "FILE")]
+    pub ca_cert: Vec<PathBuf>,
+
+    /// Resolve names through this DNS server (UDP, TCP for long answers) instead of the
+    /// system resolver. A lookup gets the connect timeout (half of --timeout, at most
+    /// 10 s).
+    #[arg(long, value_name = "IP:PORT", conflicts_with = "connect_to")]
+    pub dns_server: Option<SocketAddr>,
+
+    /// Let the address guard accept this range although it is not public (repeatable),
+    /// e.g. 10.0.0.0/8 for a private test fediverse. Nothing non-public is ever
+    /// contacted without it.
+    #[arg(long = "allow-address", value_name = "CIDR", value_parser = parse_range)]
+    pub allow_address: Vec<IpNet>,
+
     /// Print the run summary as JSON on stdout.
     #[arg(long)]
     pub json: bool,
@@ -103,6 +122,14 @@ fn positive_f64(s: &str) -> Result<f64, String> {
         Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
         _ => Err(format!("'{s}' is not a positive number")),
     }
+}
+
+/// A CIDR range; a bare address is the range of that one address.
+fn parse_range(s: &str) -> Result<IpNet, String> {
+    s.parse::<IpNet>()
+        .map(|net| net.trunc())
+        .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("'{s}' is not an address range such as 10.0.0.0/8 or fd00::/8"))
 }
 
 fn parse_instant(s: &str) -> Result<DateTime<Utc>, String> {
@@ -140,6 +167,11 @@ impl CrawlArgs {
             None => Exclusions::default(),
         };
         let timeout = Duration::from_secs_f64(self.timeout);
+        let connect_timeout = (timeout / 2).min(Duration::from_secs(10));
+        let mut ca_certs = Vec::new();
+        for path in &self.ca_cert {
+            ca_certs.extend(read_ca_file(path)?);
+        }
         let user_agent = self.user_agent.clone().unwrap_or_else(default_user_agent);
         if user_agent.trim().is_empty() {
             bail!("--user-agent must not be empty");
@@ -150,13 +182,19 @@ impl CrawlArgs {
             fetch: FetchConfig {
                 user_agent,
                 timeout,
-                connect_timeout: (timeout / 2).min(Duration::from_secs(10)),
+                connect_timeout,
                 per_host_rps: self.per_host_rps,
                 concurrency: self.concurrency as usize,
                 connect_to: self.connect_to,
                 plain_http: self.plain_http,
                 max_retries: 3,
                 max_retry_wait: Duration::from_secs(60).min(timeout * 3),
+                network: NetworkConfig {
+                    dns_server: self.dns_server,
+                    dns_timeout: connect_timeout,
+                    allow_addresses: self.allow_address.clone(),
+                    ca_certs,
+                },
             },
             max_servers: self.max_servers,
             max_new_per_registrable: self.max_new_per_domain,
@@ -167,6 +205,8 @@ impl CrawlArgs {
                 "max_servers": self.max_servers, "max_new_per_domain": self.max_new_per_domain,
                 "user_agent": self.user_agent, "exclude": self.exclude, "at": self.at,
                 "connect_to": self.connect_to, "plain_http": self.plain_http,
+                "ca_cert": self.ca_cert, "dns_server": self.dns_server,
+                "allow_address": self.allow_address.iter().map(ToString::to_string).collect::<Vec<_>>(),
                 "version": env!("CARGO_PKG_VERSION"),
             }),
         })

@@ -2,7 +2,9 @@
 //! the simulated fediverse.
 #![allow(dead_code)] // each test crate uses its own subset
 
+pub mod census;
 pub mod history;
+pub mod real;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
