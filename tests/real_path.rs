@@ -14,7 +14,7 @@ use fedicensus::domain::Domain;
 use fedicensus::fetch::{FetchError, Page};
 use fedicensus::outcome::FailureReason;
 use fedicensus::sim::dns::{Answer, Zone};
-use fedicensus::sim::{self, Behaviour, Kind, SimServer, World};
+use fedicensus::sim::{self, Behaviour, Kind, SimHandle, SimServer, World};
 use fedicensus::store::record::PROBE_GRACE;
 use fedicensus::store::{Status, Store};
 use tokio::net::TcpListener;
@@ -93,29 +93,41 @@ async fn fetch_one(server: SimServer) -> Result<Page, FetchError> {
         .await
 }
 
-async fn tls_failure(behaviour: Behaviour) -> String {
+/// Fetching from a server with `behaviour` fails `tls`, saying `words`.
+async fn assert_tls_failure(behaviour: Behaviour, words: &str) {
     let server = SimServer::new("badcert.social", Kind::Mastodon).with(behaviour);
     let error = fetch_one(server).await.unwrap_err();
     assert_eq!(error.reason, FailureReason::Tls, "{error}");
-    error.detail
+    assert!(error.detail.contains(words), "{error}");
 }
 
 #[tokio::test]
 async fn a_certificate_from_an_unknown_issuer_is_a_tls_failure() {
-    let detail = tls_failure(Behaviour::TlsUnknownIssuer).await;
-    assert!(detail.contains("unknown issuer"), "{detail}");
+    assert_tls_failure(Behaviour::TlsUnknownIssuer, "unknown issuer").await;
 }
 
 #[tokio::test]
 async fn an_expired_certificate_is_a_tls_failure() {
-    let detail = tls_failure(Behaviour::TlsExpired).await;
-    assert!(detail.contains("expired"), "{detail}");
+    assert_tls_failure(Behaviour::TlsExpired, "certificate expired").await;
 }
 
 #[tokio::test]
 async fn a_certificate_for_another_name_is_a_tls_failure() {
-    let detail = tls_failure(Behaviour::TlsWrongName).await;
-    assert!(detail.contains("another name"), "{detail}");
+    assert_tls_failure(Behaviour::TlsWrongName, "another name").await;
+}
+
+/// `world` on the real path, except that `name` resolves to a second sim that speaks
+/// plain HTTP on port 443 of an address of its own.
+async fn with_plain_http_on_443(world: World, name: &str, dir: &Path) -> (RealPath, SimHandle) {
+    let plain = sim::serve_http(world.clone(), sim::bind_port_443().await.unwrap())
+        .await
+        .unwrap();
+    let plain_ip = plain.addr.ip();
+    let real = RealPath::start(world, dir, |zone, _| {
+        zone.with(name, Answer::Addresses(vec![plain_ip]))
+    })
+    .await;
+    (real, plain)
 }
 
 #[tokio::test]
@@ -125,15 +137,9 @@ async fn plain_http_on_port_443_is_a_tls_failure() {
         servers: vec![SimServer::new(name, Kind::Mastodon)],
         seeds: vec![],
     };
-    let plain = sim::serve_http(world.clone(), sim::bind_port_443().await.unwrap())
-        .await
-        .unwrap();
-    let plain_ip = plain.addr.ip();
     let dir = tempfile::tempdir().unwrap();
-    let real = RealPath::start(world, dir.path(), |zone, _| {
-        zone.with(name, Answer::Addresses(vec![plain_ip]))
-    })
-    .await;
+    let (real, plain) = with_plain_http_on_443(world, name, dir.path()).await;
+    let plain_ip = plain.addr.ip();
     let error = real
         .fetcher(&[&format!("{plain_ip}/32")])
         .get(&Domain::parse(name).unwrap(), "/.well-known/nodeinfo", 1024)
@@ -195,16 +201,8 @@ async fn tls_failures_are_counted_as_tls_by_the_crawl() {
         ],
         seeds: vec![],
     };
-    // notls.social's name leads to a server that speaks plain HTTP on port 443.
-    let plain = sim::serve_http(world.clone(), sim::bind_port_443().await.unwrap())
-        .await
-        .unwrap();
-    let plain_ip = plain.addr.ip();
     let dir = tempfile::tempdir().unwrap();
-    let real = RealPath::start(world, dir.path(), |zone, _| {
-        zone.with("notls.social", Answer::Addresses(vec![plain_ip]))
-    })
-    .await;
+    let (real, _plain) = with_plain_http_on_443(world, "notls.social", dir.path()).await;
     let seeds = [
         "good.social",
         "expired.social",

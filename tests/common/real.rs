@@ -61,21 +61,13 @@ impl RealPath {
     /// A fetcher set up as a crawl with [`RealPath::flags`] would be.
     pub fn fetcher(&self, allow: &[&str]) -> Fetcher {
         Fetcher::new(FetchConfig {
-            user_agent: "fedicensus-test/1".into(),
-            timeout: Duration::from_secs(2),
-            connect_timeout: Duration::from_secs(1),
-            per_host_rps: 1000.0,
-            concurrency: 8,
-            connect_to: None,
-            plain_http: false,
-            max_retries: 1,
-            max_retry_wait: Duration::from_secs(2),
             network: NetworkConfig {
                 dns_server: Some(self.dns.addr),
                 dns_timeout: Duration::from_secs(1),
                 allow_addresses: allow.iter().map(|a| a.parse::<IpNet>().unwrap()).collect(),
                 ca_certs: read_ca_file(&self.ca).unwrap(),
             },
+            ..super::fetch_config()
         })
         .unwrap()
     }
