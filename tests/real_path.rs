@@ -316,6 +316,7 @@ async fn names_answering_loopback_are_refused_before_any_connection_redirects_in
     let v6 = counting_listener("[::1]:443".parse().unwrap()).await;
     let world = World {
         servers: vec![
+            SimServer::new("fine.social", Kind::Mastodon),
             SimServer::new("hop.social", Kind::Mastodon).with(Behaviour::SplitDomain {
                 web: "rebound.social".into(),
             }),
@@ -339,10 +340,14 @@ async fn names_answering_loopback_are_refused_before_any_connection_redirects_in
     })
     .await;
     let db = dir.path().join("db");
-    // The sim's own address is allowed, so hop.social answers; nothing else is.
+    // The sim's own address is allowed, so hop.social and fine.social answer; nothing
+    // else is.
     let flags = real.flags(&format!("{}/32", real.ip()));
     let seeds = ["rebind4.social", "rebind6.social", "hop.social"];
-    let s = summary(&run(crawl_args(dir.path(), flags, &seeds)).await);
+    let mut crawled = seeds.to_vec();
+    crawled.push("fine.social");
+    let s = summary(&run(crawl_args(dir.path(), flags, &crawled)).await);
+    assert_eq!(s["servers_up"], 1, "{s}");
     assert_eq!(s["failed"]["forbidden_address"], 3, "{s}");
     let store = Store::open_existing(&db).unwrap();
     for seed in seeds {
