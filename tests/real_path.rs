@@ -339,6 +339,13 @@ async fn names_answering_loopback_are_refused_before_any_connection_redirects_in
         )
     })
     .await;
+    // Without --allow-address at all.
+    let fetcher = real.fetcher(&[]);
+    for name in ["rebind4.social", "rebind6.social"] {
+        let name = Domain::parse(name).unwrap();
+        let error = fetcher.get(&name, "/", 1024).await.unwrap_err();
+        assert_eq!(error.reason, FailureReason::ForbiddenAddress, "{error}");
+    }
     let db = dir.path().join("db");
     // The sim's own address is allowed, so hop.social and fine.social answer; nothing
     // else is.
