@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
+use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -446,4 +447,33 @@ fn bad_network_flags_are_clear_errors_naming_the_input() {
         "127.0.0.1:1",
     ]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crawl_whose_reader_went_away_is_recorded_and_exits_0() {
+    let world = World {
+        servers: vec![SimServer::new("alive.social", Kind::Mastodon)],
+        seeds: vec![],
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let real = RealPath::start(world, dir.path(), |zone, _| zone).await;
+    let args = crawl_args(dir.path(), real.flags("127.0.0.0/8"), &["alive.social"]);
+    // `fedicensus crawl … | head -0`: stdout is closed before the summary is written.
+    let out = tokio::task::spawn_blocking(move || {
+        let mut child = common::bin()
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}: {err}", out.status);
+    assert!(!err.contains("panicked"), "{err}");
+    let store = Store::open_existing(&dir.path().join("db")).unwrap();
+    assert_eq!(store.snapshot_count(), 1);
 }

@@ -3,6 +3,7 @@
 //!
 //! Types: [`CrawlArgs`]; functions [`run`], [`CrawlArgs::options`], [`print_summary`].
 
+use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -291,12 +292,22 @@ pub async fn run(args: &CrawlArgs, cli: &Cli) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The summary on stdout: JSON for scripts, or a few lines for people.
+/// The summary on stdout: JSON for scripts, or a few lines for people. A reader that
+/// went away (`crawl | head`) is no error: the run is recorded, and a crawl ignores
+/// SIGPIPE (see `die_quietly_on_broken_pipe`).
 pub fn print_summary(summary: &Summary, json: bool) -> anyhow::Result<()> {
-    if json {
-        println!("{}", serde_json::to_string_pretty(summary)?);
-        return Ok(());
+    let text = if json {
+        serde_json::to_string_pretty(summary)? + "\n"
+    } else {
+        summary_lines(summary).join("\n") + "\n"
+    };
+    match std::io::stdout().write_all(text.as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        written => Ok(written?),
     }
+}
+
+fn summary_lines(summary: &Summary) -> Vec<String> {
     let nonzero = |map: &std::collections::BTreeMap<&str, usize>| {
         let parts: Vec<String> = map
             .iter()
@@ -309,33 +320,34 @@ pub fn print_summary(summary: &Summary, json: bool) -> anyhow::Result<()> {
             parts.join(", ")
         }
     };
-    println!(
-        "crawl {} recorded at {}{}",
-        summary.run_id,
-        summary.at.to_rfc3339(),
-        if summary.interrupted {
-            " (interrupted)"
-        } else {
-            ""
-        }
-    );
-    println!("  known domains      {}", summary.known);
-    println!("  attempted          {}", summary.attempted);
-    println!(
-        "  up                 {} ({} servers)",
-        summary.up, summary.servers_up
-    );
-    println!(
-        "  failed             {} ({})",
-        summary.failed_total(),
-        nonzero(&summary.failed)
-    );
-    println!("  opted out          {}", nonzero(&summary.opted_out));
-    println!("  newly discovered   {}", summary.newly_discovered);
-    println!("  not due (backoff)  {}", summary.not_due);
-    println!("  rejected peers     {}", summary.rejected_peers);
-    println!("  capped             {}", summary.capped);
-    println!("  requests           {}", summary.requests);
-    println!("  duration           {:.1} s", summary.duration_secs);
-    Ok(())
+    let interrupted = if summary.interrupted {
+        " (interrupted)"
+    } else {
+        ""
+    };
+    vec![
+        format!(
+            "crawl {} recorded at {}{interrupted}",
+            summary.run_id,
+            summary.at.to_rfc3339()
+        ),
+        format!("  known domains      {}", summary.known),
+        format!("  attempted          {}", summary.attempted),
+        format!(
+            "  up                 {} ({} servers)",
+            summary.up, summary.servers_up
+        ),
+        format!(
+            "  failed             {} ({})",
+            summary.failed_total(),
+            nonzero(&summary.failed)
+        ),
+        format!("  opted out          {}", nonzero(&summary.opted_out)),
+        format!("  newly discovered   {}", summary.newly_discovered),
+        format!("  not due (backoff)  {}", summary.not_due),
+        format!("  rejected peers     {}", summary.rejected_peers),
+        format!("  capped             {}", summary.capped),
+        format!("  requests           {}", summary.requests),
+        format!("  duration           {:.1} s", summary.duration_secs),
+    ]
 }
