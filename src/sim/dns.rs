@@ -173,3 +173,66 @@ fn reply(zone: &Zone, query: &[u8]) -> Option<Vec<u8>> {
 fn record(name: &Name, data: RData) -> Record {
     Record::from_rdata(name.clone(), 60, data)
 }
+
+#[cfg(test)]
+mod tests {
+    use hickory_proto::op::Query;
+
+    use super::*;
+
+    fn query(name: &str, kind: RecordType) -> Vec<u8> {
+        let mut message = Message::new(7, MessageType::Query, OpCode::Query);
+        message.add_query(Query::query(Name::from_ascii(name).unwrap(), kind));
+        message.to_vec().unwrap()
+    }
+
+    fn answers(reply: &[u8]) -> (ResponseCode, Vec<RData>) {
+        let reply = Message::from_vec(reply).unwrap();
+        assert_eq!(reply.metadata.id, 7);
+        let data = reply.answers.iter().map(|r| r.data.clone()).collect();
+        (reply.metadata.response_code, data)
+    }
+
+    #[tokio::test]
+    async fn answers_over_udp_and_tcp() {
+        let zone = Zone::default()
+            .with(
+                "Host.Social.",
+                Answer::Addresses(vec!["127.0.0.9".parse().unwrap()]),
+            )
+            .with("alias.social", Answer::Alias("host.social".into()));
+        let dns = serve_dns(zone).await.unwrap();
+
+        let udp = UdpSocket::bind(("127.0.0.1", 0)).await.unwrap();
+        udp.send_to(&query("host.social.", RecordType::A), dns.addr)
+            .await
+            .unwrap();
+        let mut buf = vec![0u8; 512];
+        let n = udp.recv(&mut buf).await.unwrap();
+        let a = RData::A(A("127.0.0.9".parse().unwrap()));
+        assert_eq!(answers(&buf[..n]), (ResponseCode::NoError, vec![a]));
+
+        let mut tcp = TcpStream::connect(dns.addr).await.unwrap();
+        for (name, kind) in [
+            ("alias.social.", RecordType::A),
+            ("nope.social.", RecordType::A),
+        ] {
+            let q = query(name, kind);
+            tcp.write_u16(q.len() as u16).await.unwrap();
+            tcp.write_all(&q).await.unwrap();
+            let mut reply = vec![0u8; usize::from(tcp.read_u16().await.unwrap())];
+            tcp.read_exact(&mut reply).await.unwrap();
+            let (code, data) = answers(&reply);
+            match name {
+                "alias.social." => {
+                    let target = Name::from_ascii("host.social.").unwrap();
+                    assert_eq!(
+                        (code, data),
+                        (ResponseCode::NoError, vec![RData::CNAME(CNAME(target))])
+                    );
+                }
+                _ => assert_eq!((code, data), (ResponseCode::NXDomain, vec![])),
+            }
+        }
+    }
+}
