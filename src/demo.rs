@@ -19,7 +19,7 @@ use crate::cli::crawl::default_user_agent;
 use crate::crawl::{self, CrawlOptions};
 use crate::day::Day;
 use crate::domain::Domain;
-use crate::fetch::FetchConfig;
+use crate::fetch::{FetchConfig, NetworkConfig};
 use crate::render;
 use crate::report::{self, Filter, PeriodReport, Report, Scope};
 use crate::seeds::Exclusions;
@@ -80,6 +80,7 @@ pub async fn run(options: &DemoOptions, progress: &ProgressBar) -> anyhow::Resul
                 plain_http: true,
                 max_retries: 2,
                 max_retry_wait: Duration::from_secs(2),
+                network: NetworkConfig::default(),
             },
             max_servers: None,
             max_new_per_registrable: 50,

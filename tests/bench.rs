@@ -23,6 +23,7 @@ async fn crawl_bench_crawls_the_simulated_world_into_a_kept_database() {
             outages_per_mille: 200,
         },
         days: 6,
+        tls: false,
     };
     let result = crawl::run(&bench, Some(&dir), &ProgressBar::hidden())
         .await
@@ -54,6 +55,35 @@ async fn crawl_bench_crawls_the_simulated_world_into_a_kept_database() {
     let json = serde_json::to_value(&result).unwrap();
     assert_eq!(json["summary"]["attempted"], s.attempted);
     assert!(json["requests_per_sec"].is_number());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crawl_bench_over_https_counts_what_plain_http_counts_and_shows_the_cost() {
+    let bench = CrawlBench {
+        servers: 40,
+        seed: 3,
+        concurrency: 16,
+        per_host_rps: 50.0,
+        probe_timeout: None,
+        shape: NetShape {
+            latency_ms: (0, 0),
+            refusing_pct: 0,
+            hanging_pct: 0,
+            outages_per_mille: 0,
+        },
+        days: 1,
+        tls: true,
+    };
+    let result = crawl::run(&bench, None, &ProgressBar::hidden())
+        .await
+        .unwrap();
+    let plain = result.plain_http.as_ref().expect("a plain-HTTP baseline");
+    let s = &result.summary;
+    assert!(s.servers_up >= 20, "{s:?}");
+    assert_eq!(s.servers_up, plain.servers_up, "{s:?}");
+    assert_eq!(s.failed.get("tls").copied().unwrap_or(0), 0, "{s:?}");
+    let table = result.table().to_string();
+    assert!(table.contains("HTTPS cost over plain HTTP"), "{table}");
 }
 
 #[test]

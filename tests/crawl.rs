@@ -4,7 +4,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::Output;
 use std::time::Duration;
 
 use fedicensus::domain::Domain;
@@ -13,6 +12,7 @@ use fedicensus::store::{Status, Store};
 
 mod common;
 
+use common::census::{assert_census, latest, summary};
 use common::{bin, run, Scene};
 
 const AT: &str = "2024-03-01T12:00:00Z";
@@ -21,36 +21,6 @@ fn crawl_args(db: &Path, seeds: &Path, sim: &SimHandle, extra: &[&str]) -> Vec<S
     let mut args = common::sim_args(db, "crawl", seeds, sim, &["--json"]);
     args.extend(extra.iter().map(|s| s.to_string()));
     args
-}
-
-fn summary(output: &Output) -> serde_json::Value {
-    assert!(
-        output.status.success(),
-        "crawl failed: {}\n{}",
-        String::from_utf8_lossy(&output.stderr),
-        String::from_utf8_lossy(&output.stdout)
-    );
-    serde_json::from_slice(&output.stdout).expect("--json prints JSON")
-}
-
-/// Each server's latest snapshot numbers, by canonical domain.
-fn latest(db: &Path) -> BTreeMap<String, [i64; 4]> {
-    let store = Store::open_existing(db).unwrap();
-    let mut out = BTreeMap::new();
-    for snapshot in store.all_snapshots() {
-        let s = snapshot.unwrap();
-        let st = &s.stats;
-        out.insert(
-            s.domain.to_string(),
-            [
-                st.users_total.unwrap_or(0),
-                st.active_month.unwrap_or(0),
-                st.active_halfyear.unwrap_or(0),
-                st.local_posts.unwrap_or(0),
-            ],
-        );
-    }
-    out
 }
 
 fn hosts(requests: &[RequestRecord]) -> BTreeMap<String, Vec<String>> {
@@ -91,27 +61,8 @@ async fn crawl_counts_the_standard_world_exactly() {
     );
 
     // Exactly the servers the simulation says an honest crawler counts, with their numbers.
+    assert_census(db, &s, &truth);
     let got = latest(db);
-    let counted: BTreeSet<String> = got.keys().cloned().collect();
-    assert_eq!(counted, truth.counted);
-    let sum = |i: usize| got.values().map(|v| v[i]).sum::<i64>();
-    assert_eq!(
-        [sum(0), sum(1), sum(2), sum(3)],
-        [
-            truth.users_total,
-            truth.active_month,
-            truth.active_halfyear,
-            truth.local_posts
-        ]
-    );
-    assert_eq!(s["servers_up"], truth.counted.len());
-    let opted_out: u64 = s["opted_out"]
-        .as_object()
-        .unwrap()
-        .values()
-        .map(|v| v.as_u64().unwrap())
-        .sum();
-    assert_eq!(opted_out as usize, truth.opted_out.len());
     assert_eq!(s["failed"]["not_fediverse"], truth.not_fediverse.len());
     // Hostile servers fail with their reason: a dead host, a hanging one, an oversized
     // NodeInfo and a gzip bomb.

@@ -15,8 +15,12 @@
 //! simulated days, with its outages, so the cost of the daily runs and of the liveness
 //! checks (see `store::record`) shows.
 //!
+//! With `tls` the sim speaks HTTPS (a certificate per host, trusted through `--ca-cert`)
+//! and the same world is also crawled over plain HTTP first, so the report shows what the
+//! handshakes cost.
+//!
 //! Types: [`CrawlBench`] (what to run), [`CrawlResult`] (what was measured), [`Bound`],
-//! [`LaterDay`]; function [`run`].
+//! [`LaterDay`], [`PlainBaseline`]; function [`run`].
 
 use std::ffi::OsString;
 use std::net::SocketAddr;
@@ -27,6 +31,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use indicatif::ProgressBar;
 use serde::Serialize;
+use tokio::net::TcpListener;
 
 use super::{count, optional_bytes, per_second, proc, seconds, Machine, Scratch, Table};
 use crate::cli::crawl::CrawlArgs;
@@ -50,6 +55,17 @@ pub struct CrawlBench {
     pub shape: NetShape,
     /// Simulated days crawled, one crawl each.
     pub days: u32,
+    /// Crawl over HTTPS, and measure a plain-HTTP crawl of the same world to compare.
+    pub tls: bool,
+}
+
+/// The plain-HTTP crawl of the same world, measured to show what HTTPS costs.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlainBaseline {
+    pub wall_secs: f64,
+    pub cpu_secs: Option<f64>,
+    pub sim_cpu_secs: Option<f64>,
+    pub servers_up: usize,
 }
 
 /// What one benchmark crawl measured. Field names are a contract (`--json`).
@@ -74,6 +90,8 @@ pub struct CrawlResult {
     pub kept: Option<PathBuf>,
     /// The crawler's own summary of the run.
     pub summary: Summary,
+    /// With `tls`: the same world crawled over plain HTTP.
+    pub plain_http: Option<PlainBaseline>,
     pub bound: Bound,
     /// The crawls of the following days (`--days`).
     pub later_days: Vec<LaterDay>,
@@ -145,12 +163,20 @@ struct Sim {
 }
 
 impl Sim {
-    async fn start(world: World) -> anyhow::Result<Sim> {
+    async fn start(world: World, tls: bool) -> anyhow::Result<Sim> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .thread_name(SIM_THREADS)
             .enable_all()
             .build()?;
-        let served = match runtime.spawn(sim::serve(world)).await {
+        let serve = async move {
+            if tls {
+                let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+                sim::serve_https(world, listener).await
+            } else {
+                sim::serve(world).await
+            }
+        };
+        let served = match runtime.spawn(serve).await {
             Ok(served) => served.map_err(anyhow::Error::from),
             Err(e) => Err(e.into()),
         };
@@ -186,7 +212,13 @@ impl Drop for Sim {
     }
 }
 
-fn options(bench: &CrawlBench, seeds: &Path, sim: SocketAddr) -> anyhow::Result<CrawlOptions> {
+/// The crawl's options; `ca` is the sim's CA for an HTTPS crawl, else it is plain HTTP.
+fn options(
+    bench: &CrawlBench,
+    seeds: &Path,
+    sim: SocketAddr,
+    ca: Option<&Path>,
+) -> anyhow::Result<CrawlOptions> {
     let mut flags: Vec<OsString> = vec![
         "crawl".into(),
         "--seeds".into(),
@@ -197,10 +229,13 @@ fn options(bench: &CrawlBench, seeds: &Path, sim: SocketAddr) -> anyhow::Result<
         bench.per_host_rps.to_string().into(),
         "--connect-to".into(),
         sim.to_string().into(),
-        "--plain-http".into(),
     ];
     if let Some(secs) = bench.probe_timeout {
         flags.extend(["--probe-timeout".into(), secs.to_string().into()]);
+    }
+    match ca {
+        Some(ca) => flags.extend(["--ca-cert".into(), ca.into()]),
+        None => flags.push("--plain-http".into()),
     }
     // clap's message is about the crawl command's flags, which the bench's share: its
     // first line, without clap's own "error: " and help hint, says what was wrong.
@@ -213,19 +248,43 @@ fn options(bench: &CrawlBench, seeds: &Path, sim: SocketAddr) -> anyhow::Result<
 }
 
 /// Generates the world, serves it, crawls it into a scratch database (kept in `keep`
-/// if given) and measures the crawl.
+/// if given) and measures the crawl; with `tls`, first a plain-HTTP crawl of the same
+/// world into a database of its own, for comparison.
 pub async fn run(
     bench: &CrawlBench,
     keep: Option<&Path>,
     progress: &ProgressBar,
 ) -> anyhow::Result<CrawlResult> {
+    let plain_http = if bench.tls {
+        let plain = CrawlBench {
+            tls: false,
+            ..bench.clone()
+        };
+        let result = Box::pin(run(&plain, None, &ProgressBar::hidden())).await?;
+        Some(PlainBaseline {
+            wall_secs: result.wall_secs,
+            cpu_secs: result.cpu_secs,
+            sim_cpu_secs: result.sim_cpu_secs,
+            servers_up: result.summary.servers_up,
+        })
+    } else {
+        None
+    };
     let scratch = Scratch::new(keep)?;
     let world_on = |day| World::generated_on(bench.servers, bench.seed, &bench.shape, day);
     let world = world_on(0);
     let seeds = scratch.dir().join("seeds.txt");
     std::fs::write(&seeds, world.seeds.join("\n"))?;
-    let sim = Sim::start(world).await?;
-    let mut options = options(bench, &seeds, sim.handle.addr)?;
+    let sim = Sim::start(world, bench.tls).await?;
+    let ca = match &sim.handle.ca_pem {
+        Some(pem) => {
+            let path = scratch.dir().join("sim-ca.pem");
+            std::fs::write(&path, pem)?;
+            Some(path)
+        }
+        None => None,
+    };
+    let mut options = options(bench, &seeds, sim.handle.addr, ca.as_deref())?;
     let store = Store::open(&scratch.db())?;
 
     let rss_before = proc::rss();
@@ -272,6 +331,7 @@ pub async fn run(
         summary,
         bound,
         later_days,
+        plain_http,
     })
 }
 
@@ -281,11 +341,12 @@ impl CrawlResult {
         let s = &self.summary;
         let mut t = Table::new(
             format!(
-                "bench crawl: {} simulated servers (seed {}), concurrency {}, {} requests/s per host",
+                "bench crawl: {} simulated servers (seed {}), concurrency {}, {} requests/s per host, {}",
                 count(b.servers as u64),
                 b.seed,
                 b.concurrency,
-                b.per_host_rps
+                b.per_host_rps,
+                if b.tls { "HTTPS" } else { "plain HTTP" }
             ),
             &self.machine,
         );
@@ -351,6 +412,9 @@ impl CrawlResult {
                 ),
             );
         }
+        if let Some(plain) = &self.plain_http {
+            t.row("HTTPS cost over plain HTTP", self.tls_cost(plain));
+        }
         t.row(
             "RSS before the crawl",
             format!(
@@ -379,5 +443,26 @@ impl CrawlResult {
         }
         t.database(self.db_bytes, self.kept.as_deref());
         t
+    }
+}
+
+impl CrawlResult {
+    /// Wall and crawler CPU time beyond the plain-HTTP crawl, and per visit.
+    fn tls_cost(&self, plain: &PlainBaseline) -> String {
+        let wall = self.wall_secs - plain.wall_secs;
+        let crawler = |cpu: Option<f64>, sim: Option<f64>| Some(cpu? - sim?);
+        let visits = self.summary.attempted.max(1) as f64;
+        let mut text = format!("{:+.2} s wall ({} plain)", wall, seconds(plain.wall_secs));
+        if let (Some(tls), Some(base)) = (
+            crawler(self.cpu_secs, self.sim_cpu_secs),
+            crawler(plain.cpu_secs, plain.sim_cpu_secs),
+        ) {
+            text.push_str(&format!(
+                ", {:+.2} s crawler CPU ({:+.0} µs a visit)",
+                tls - base,
+                (tls - base) / visits * 1e6
+            ));
+        }
+        text
     }
 }

@@ -69,6 +69,10 @@ pub struct CrawlBenchArgs {
     /// As `crawl --probe-timeout` [default: the crawl's].
     #[arg(long, value_name = "SECS")]
     pub probe_timeout: Option<f64>,
+    /// Crawl over HTTPS (a test CA, a certificate per simulated host), after a plain-HTTP
+    /// crawl of the same world, and report what the handshakes cost.
+    #[arg(long)]
+    pub tls: bool,
 
     #[command(flatten)]
     pub output: BenchOutput,
@@ -156,6 +160,7 @@ pub async fn run(command: &BenchCommand, cli: &Cli) -> anyhow::Result<()> {
                     outages_per_mille: args.outages,
                 },
                 days: args.days,
+                tls: args.tls,
             };
             let bar = progress(cli, "servers");
             let result = crawl::run(&bench, args.output.keep.as_deref(), &bar).await?;

@@ -355,7 +355,11 @@ fn apply(
         VisitResult::Failed(error) => {
             tracing::debug!(domain = %visit.domain, %error, "visit failed");
             *summary.failed.entry(error.reason.as_str()).or_default() += 1;
-            record.record_failure(at, error.reason);
+            if error.nonexistent {
+                record.record_nonexistent(at);
+            } else {
+                record.record_failure(at, error.reason);
+            }
             store.put_server(&record)?;
         }
         VisitResult::OptedOut(how) => {

@@ -7,14 +7,17 @@
 //! 429 and 503 with a bounded budget, a total timeout per request, and a size cap on
 //! every decoded body ([`body`]). Hostile servers cost a failure reason, nothing else.
 //! The first request to a host not known to be up is a probe ([`Contact::Probe`]): a
-//! short timeout and slots of its own.
+//! short timeout and slots of its own. Certificates are checked against the system's
+//! roots plus `--ca-cert` ([`trust`]).
 //!
-//! Types: [`Fetcher`], [`FetchConfig`], [`Contact`], [`Page`], [`FetchError`].
+//! Types: [`Fetcher`], [`FetchConfig`], [`NetworkConfig`], [`Contact`], [`Page`],
+//! [`FetchError`].
 
 pub mod body;
 pub mod limit;
 pub mod resolve;
 pub mod robots;
+pub mod trust;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,6 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use ipnet::IpNet;
 use reqwest::header::{HeaderMap, ACCEPT, LOCATION, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 use url::Url;
@@ -30,7 +34,8 @@ use crate::domain::Domain;
 use crate::outcome::FailureReason;
 use body::{read_capped, BodyError};
 use limit::Politeness;
-use resolve::{GuardedResolver, ResolveError};
+use resolve::{GuardedResolver, Lookup, ResolveError};
+use rustls::pki_types::CertificateDer;
 
 /// Redirect hops followed for one request.
 pub const MAX_REDIRECTS: usize = 5;
@@ -54,6 +59,33 @@ pub struct FetchConfig {
     pub max_retries: u32,
     /// A `Retry-After` longer than this is not waited for: the request fails instead.
     pub max_retry_wait: Duration,
+    pub network: NetworkConfig,
+}
+
+/// Where names resolve, which addresses may be contacted and which certificate
+/// authorities are trusted.
+#[derive(Debug, Clone)]
+pub struct NetworkConfig {
+    /// Ask this DNS server instead of the system resolver (`--dns-server`).
+    pub dns_server: Option<SocketAddr>,
+    /// For one name's whole lookup.
+    pub dns_timeout: Duration,
+    /// Non-public ranges that may be contacted anyway (`--allow-address`).
+    pub allow_addresses: Vec<IpNet>,
+    /// Trusted on top of the system's roots (`--ca-cert`).
+    pub ca_certs: Vec<CertificateDer<'static>>,
+}
+
+impl Default for NetworkConfig {
+    /// The system resolver, public addresses only, the system's roots.
+    fn default() -> Self {
+        NetworkConfig {
+            dns_server: None,
+            dns_timeout: Duration::from_secs(5),
+            allow_addresses: Vec::new(),
+            ca_certs: Vec::new(),
+        }
+    }
 }
 
 /// Who a request goes to, which decides its timeout and its slots.
@@ -83,6 +115,8 @@ pub struct Page {
 pub struct FetchError {
     pub reason: FailureReason,
     pub detail: String,
+    /// The DNS said the name does not exist (NXDOMAIN, reason `dns`).
+    pub nonexistent: bool,
 }
 
 impl FetchError {
@@ -90,6 +124,7 @@ impl FetchError {
         FetchError {
             reason,
             detail: detail.into(),
+            nonexistent: false,
         }
     }
 }
@@ -114,8 +149,15 @@ impl Fetcher {
                 .parse()
                 .expect("a valid header"),
         );
+        let roots = config
+            .network
+            .ca_certs
+            .iter()
+            .map(|der| reqwest::Certificate::from_der(der))
+            .collect::<Result<Vec<_>, _>>()?;
         let client = reqwest::Client::builder()
             .user_agent(&config.user_agent)
+            .tls_certs_merge(roots)
             .default_headers(headers)
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
@@ -130,9 +172,7 @@ impl Fetcher {
                     .min(Duration::from_secs(30))
                     + Duration::from_secs(1),
             )
-            .dns_resolver(Arc::new(GuardedResolver {
-                connect_to: config.connect_to,
-            }))
+            .dns_resolver(Arc::new(resolver(&config)?))
             .build()?;
         Ok(Fetcher {
             client,
@@ -343,6 +383,22 @@ impl Fetcher {
     }
 }
 
+/// The resolver of a crawl: every name to `--connect-to`, else through `--dns-server`,
+/// else through the system's resolver.
+fn resolver(config: &FetchConfig) -> anyhow::Result<GuardedResolver> {
+    let net = &config.network;
+    let lookup = match (config.connect_to, net.dns_server) {
+        (Some(addr), _) => Lookup::Fixed(addr),
+        (None, Some(server)) => Lookup::server(server, net.dns_timeout)?,
+        (None, None) => Lookup::System,
+    };
+    Ok(GuardedResolver::new(
+        lookup,
+        net.allow_addresses.clone(),
+        net.dns_timeout,
+    ))
+}
+
 /// `Retry-After` in seconds (HTTP dates are treated as "soon": servers that send them
 /// are rare and a date far ahead would be refused by the wait cap anyway).
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
@@ -352,19 +408,20 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 
 /// Sorts a transport error into the summary's categories.
 fn classify(error: &reqwest::Error, url: &Url) -> FetchError {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(e) = source {
+    for e in causes(error) {
         if let Some(resolve) = e.downcast_ref::<ResolveError>() {
             let reason = match resolve {
                 ResolveError::Forbidden { .. } => FailureReason::ForbiddenAddress,
                 _ => FailureReason::Dns,
             };
-            return FetchError::new(reason, resolve.to_string());
+            let mut failure = FetchError::new(reason, resolve.to_string());
+            failure.nonexistent = matches!(resolve, ResolveError::NxDomain { .. });
+            return failure;
         }
-        if e.downcast_ref::<rustls::Error>().is_some() {
-            return FetchError::new(FailureReason::Tls, format!("{url}: {e}"));
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+            let detail = format!("{url}: {}", trust::tls_failure(tls));
+            return FetchError::new(FailureReason::Tls, detail);
         }
-        source = e.source();
     }
     let detail = format!("{url}: {}", error_chain(error));
     if out_of_local_resources(error) {
@@ -379,17 +436,32 @@ fn classify(error: &reqwest::Error, url: &Url) -> FetchError {
 
 /// Errors that are ours, not the server's: too many open files, no buffer space.
 fn out_of_local_resources(error: &reqwest::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(e) = source {
-        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+    causes(error).any(|e| {
+        e.downcast_ref::<std::io::Error>()
             // EMFILE, ENFILE, ENOBUFS, ENOMEM
-            if matches!(io.raw_os_error(), Some(24 | 23 | 105 | 12)) {
-                return true;
-            }
+            .is_some_and(|io| matches!(io.raw_os_error(), Some(24 | 23 | 105 | 12)))
+    })
+}
+
+/// An error and its causes, including the error an `io::Error` wraps: its `source()`
+/// skips that one (rustls reports handshake failures that way).
+fn causes<'e>(
+    error: &'e (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'e (dyn std::error::Error + 'static)> {
+    let mut pending = vec![error];
+    std::iter::from_fn(move || {
+        let e = pending.pop()?;
+        if let Some(source) = e.source() {
+            pending.push(source);
         }
-        source = e.source();
-    }
-    false
+        if let Some(inner) = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            pending.push(inner);
+        }
+        Some(e)
+    })
 }
 
 fn error_chain(error: &dyn std::error::Error) -> String {

@@ -135,6 +135,12 @@ pub enum Behaviour {
     /// Mastodon's LOCAL_DOMAIN/WEB_DOMAIN split: the server's `domain` is the apex, which
     /// redirects to `web`; `web` serves everything and names the apex as its domain.
     SplitDomain { web: String },
+    /// Over HTTPS, the certificate expired (plain HTTP: no effect).
+    TlsExpired,
+    /// Over HTTPS, the certificate is for another name (plain HTTP: no effect).
+    TlsWrongName,
+    /// Over HTTPS, the certificate is signed by a CA nobody trusts (plain HTTP: no effect).
+    TlsUnknownIssuer,
     /// `/.well-known/nodeinfo` `links` is a single object, like some Lemmy releases.
     WellKnownLinksObject,
     /// The NodeInfo href points somewhere unusual (`/api/nodeinfo`).
@@ -324,6 +330,14 @@ fn overlong_name() -> String {
 }
 
 impl World {
+    /// Every host name the sim answers for: each server's domain, and a split server's
+    /// web name too.
+    pub fn host_names(&self) -> impl Iterator<Item = &str> {
+        self.servers
+            .iter()
+            .flat_map(|s| std::iter::once(s.domain.as_str()).chain(s.web_domain()))
+    }
+
     /// The scenario the crawler tests use: every kind and every quirk, most servers reachable
     /// only through peer lists. See the module docs of `truth` for what an honest crawler
     /// must count here; the sim's own tests pin the numbers.

@@ -180,6 +180,14 @@ impl ServerRecord {
         }
     }
 
+    /// The DNS said the name does not exist (NXDOMAIN): dead names are most of a real
+    /// crawl, so this one goes straight onto the growing re-probe schedule, without the
+    /// grace visits of a name that merely did not answer.
+    pub fn record_nonexistent(&mut self, at: DateTime<Utc>) {
+        self.consecutive_failures = self.consecutive_failures.max(PROBE_GRACE - 1);
+        self.record_failure(at, FailureReason::Dns);
+    }
+
     pub fn record_opt_out(&mut self, at: DateTime<Utc>, how: OptOut) {
         self.attempted(at);
         self.consecutive_failures = 0;
@@ -328,5 +336,27 @@ mod tests {
         // It answers again: back on the every-run schedule.
         r.record_up(day(46), &ServerStats::default(), []);
         assert_eq!(r.due(day(47)), Due::Scheduled);
+    }
+
+    #[test]
+    fn a_name_that_does_not_exist_skips_the_grace_visits() {
+        let d = Domain::parse("gone.social").unwrap();
+        let at = t("2024-01-01T12:00:00Z");
+        let mut r = ServerRecord::discovered(d, at, None);
+        r.record_nonexistent(at);
+        assert_eq!(
+            r.status,
+            Status::Failed {
+                reason: FailureReason::Dns
+            }
+        );
+        assert_eq!(r.consecutive_failures, PROBE_GRACE);
+        assert!(!r.is_due(at + Duration::hours(12)));
+        assert!(r.is_due(at + Duration::days(1)));
+        r.record_nonexistent(at + Duration::days(1));
+        assert_eq!(
+            r.next_probe,
+            Some(at + Duration::days(3) - Duration::hours(1))
+        );
     }
 }

@@ -3,12 +3,16 @@
 #![allow(dead_code)] // each test crate uses its own subset
 
 pub mod browser;
+pub mod census;
 pub mod history;
+pub mod real;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::Duration;
 
+use fedicensus::fetch::{FetchConfig, NetworkConfig};
 use fedicensus::sim::{truth::reported_usage, SimHandle, World};
 
 pub fn bin() -> Command {
@@ -20,6 +24,24 @@ pub async fn run(args: Vec<String>) -> Output {
     tokio::task::spawn_blocking(move || bin().args(&args).output().expect("binary runs"))
         .await
         .unwrap()
+}
+
+/// The fetcher settings of the fetch tests: short timeouts, no rate limit to speak of,
+/// the system resolver, public addresses only.
+pub fn fetch_config() -> FetchConfig {
+    FetchConfig {
+        user_agent: "fedicensus-test/1".into(),
+        timeout: Duration::from_secs(2),
+        probe_timeout: Duration::from_secs(2),
+        connect_timeout: Duration::from_secs(1),
+        per_host_rps: 1000.0,
+        concurrency: 8,
+        connect_to: None,
+        plain_http: false,
+        max_retries: 2,
+        max_retry_wait: Duration::from_secs(2),
+        network: NetworkConfig::default(),
+    }
 }
 
 /// `--db DB --quiet COMMAND --seeds SEEDS --connect-to SIM --plain-http --timeout 2 EXTRA…`
