@@ -15,6 +15,7 @@ pub mod export;
 pub mod flags;
 pub mod import;
 pub mod report;
+pub mod serve;
 pub mod server;
 pub mod servers;
 
@@ -66,6 +67,7 @@ pub enum Command {
     Servers(servers::ServersArgs),
     Export(export::ExportArgs),
     Import(import::ImportArgs),
+    Serve(serve::ServeArgs),
     /// Measure the crawler and the reporter on synthetic data (the README's Benchmarks).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -101,6 +103,28 @@ impl Cli {
     }
 }
 
+impl Command {
+    /// Whether the command talks to servers (simulated ones included).
+    fn reaches_servers(&self) -> bool {
+        matches!(
+            self,
+            Command::Crawl(_) | Command::Daily(_) | Command::Demo(_) | Command::Bench(_)
+        )
+    }
+}
+
+/// Die quietly like other Unix tools when the reader of our output goes away
+/// (`fedicensus server x | head`), instead of panicking on a broken pipe. Not for
+/// commands that talk to servers: there a server hanging up while we write (one speaking
+/// plain HTTP on port 443 does) would kill the whole crawl instead of failing a request.
+fn die_quietly_on_broken_pipe() {
+    #[cfg(unix)]
+    // SAFETY: called before the runtime starts any thread; SIG_DFL is always valid.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 /// Parses arguments, runs the command, and turns its result into an exit code.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -114,6 +138,9 @@ pub fn main() -> ExitCode {
              --demo-db, bench: --keep)",
         );
         return usage_error(&e);
+    }
+    if !cli.command.reaches_servers() {
+        die_quietly_on_broken_pipe();
     }
     init_logging(cli.verbose, cli.quiet);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -139,6 +166,7 @@ pub fn main() -> ExitCode {
             Command::Servers(args) => servers::run(args, &cli).map(|()| ExitCode::SUCCESS),
             Command::Export(args) => export::run(args, &cli).map(|()| ExitCode::SUCCESS),
             Command::Import(args) => import::run(args, &cli).map(|()| ExitCode::SUCCESS),
+            Command::Serve(args) => serve::run(args, &cli).await.map(|()| ExitCode::SUCCESS),
             Command::Bench(command) => bench::run(command, &cli).await.map(|()| ExitCode::SUCCESS),
         }
     });

@@ -157,9 +157,9 @@ pub fn new_servers_markdown(rows: &[ServerRow]) -> String {
     md
 }
 
-/// The page's "New servers" section: the top [`NEW_SERVERS_SHOWN`] by users, naming
-/// the file with the full list (the page links to nothing: it is self-contained).
-pub fn new_servers_html(rows: &[ServerRow]) -> String {
+/// The page's "New servers" section: the top [`NEW_SERVERS_SHOWN`] by users, linking
+/// to the file with the full list at `href`.
+pub fn new_servers_html(rows: &[ServerRow], href: &str) -> String {
     let mut html = format!(
         "<section id=\"new-servers\">\n<h2>New servers ({})</h2>\n",
         thousands(rows.len() as i64)
@@ -171,10 +171,11 @@ pub fn new_servers_html(rows: &[ServerRow]) -> String {
     let shown = rows.len().min(NEW_SERVERS_SHOWN);
     let _ = write!(
         html,
-        "<p>The {shown} largest by users; every one is in <code>{NEW_SERVERS_CSV}</code> \
-         beside this page.</p>\n<table>\n<thead><tr>\
+        "<p>The {shown} largest by users; every one is in <a href=\"{}\"><code>{NEW_SERVERS_CSV}\
+         </code></a>.</p>\n<div class=\"scroll\"><table>\n<thead><tr>\
          <th>Server</th><th>Software</th><th>First up</th><th>Users</th>\
-         <th>Monthly active</th></tr></thead>\n<tbody>\n"
+         <th>Monthly active</th></tr></thead>\n<tbody>\n",
+        Escaped(href)
     );
     for r in &rows[..shown] {
         let _ = writeln!(
@@ -190,6 +191,6 @@ pub fn new_servers_html(rows: &[ServerRow]) -> String {
             number(r.active_month)
         );
     }
-    html.push_str("</tbody>\n</table>\n</section>\n");
+    html.push_str("</tbody>\n</table></div>\n</section>\n");
     html
 }

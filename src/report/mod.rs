@@ -9,7 +9,7 @@
 //! Types: [`Scope`] (which day or period), [`Loaded`] (a census ready for a scope's
 //! days), [`ReportError`]; re-exported from the
 //! submodules: [`Report`], [`DayOnly`], [`PeriodReport`], [`DayReport`], [`Filter`],
-//! [`Health`], [`RebuildSummary`].
+//! [`Health`], [`RebuildSummary`], [`PeriodSignups`], [`Wave`].
 
 pub mod headline;
 pub mod period;
@@ -17,11 +17,13 @@ pub mod rebuild;
 pub mod servers;
 pub mod stats;
 pub mod suspect;
+pub mod waves;
 pub mod window;
 
-pub use period::{DayOnly, PeriodReport, Report};
+pub use period::{DayOnly, PeriodReport, PeriodSignups, Report};
 pub use rebuild::{rebuild, RebuildSummary};
 pub use stats::{DayReport, Filter, Health};
+pub use waves::Wave;
 
 use std::collections::HashMap;
 
@@ -30,10 +32,10 @@ use crate::store::{ServerRecord, Store, StoreError};
 use stats::{Census, CARRY_DAYS};
 use window::Window;
 
-/// How many days before the first reported day the window starts: a reported day uses
-/// readings up to [`CARRY_DAYS`] old, which the suspect rules judge against the
-/// [`suspect::LOOKBACK_DAYS`] before them.
-pub const WINDOW_DAYS: i64 = CARRY_DAYS + suspect::LOOKBACK_DAYS;
+/// How many days before the first reported day the window starts: a reported day is
+/// compared with the day before (its growth), which uses readings up to [`CARRY_DAYS`]
+/// old, which the suspect rules judge against the [`suspect::LOOKBACK_DAYS`] before them.
+pub const WINDOW_DAYS: i64 = 1 + CARRY_DAYS + suspect::LOOKBACK_DAYS;
 
 /// Which day or period to report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,9 +110,7 @@ pub fn build(store: &Store, scope: Scope, filter: &Filter) -> Result<Report, Rep
     let loaded = load(store, scope, filter)?;
     let software = filter.software_name();
     let software = software.as_deref();
-    let days: Vec<DayReport> = Day::range(loaded.since, loaded.until)
-        .map(|d| loaded.census.day(d))
-        .collect();
+    let days = loaded.days();
     Ok(match scope {
         Scope::Day(_) => {
             let day = days.into_iter().next().expect("one day");
@@ -119,15 +119,41 @@ pub fn build(store: &Store, scope: Scope, filter: &Filter) -> Result<Report, Rep
                 day,
             })
         }
-        Scope::Period { .. } => {
-            let new = servers::Query {
-                select: servers::Select::New,
-                ..Default::default()
-            };
-            let list = servers::rows(&loaded, scope, &new);
-            Report::Period(PeriodReport::new(days, software).with_new_servers(&list))
-        }
+        Scope::Period { .. } => Report::Period(
+            PeriodReport::new(&loaded.census, days, software)
+                .with_new_servers(&loaded.new_servers()),
+        ),
     })
+}
+
+/// The periods of `lengths` days ending on `until` (each starting no earlier than the
+/// first crawl day), from one load of the history: what the daily job publishes.
+pub fn build_periods(
+    store: &Store,
+    until: Day,
+    lengths: &[i64],
+    filter: &Filter,
+) -> Result<Vec<PeriodReport>, ReportError> {
+    let crawl_days = store.crawl_days()?;
+    let first = crawl_days.first().copied().unwrap_or(until);
+    let since = |length: i64| until.add_days(-length).max(first);
+    let earliest = lengths.iter().map(|&l| since(l)).min().unwrap_or(until);
+    let scope = Scope::Period {
+        since: earliest,
+        until: Some(until),
+    };
+    let loaded = load(store, scope, filter)?;
+    let days = loaded.days();
+    let new_servers = loaded.new_servers();
+    let software = filter.software_name();
+    Ok(lengths
+        .iter()
+        .map(|&length| {
+            let skip = since(length).days_since(loaded.since) as usize;
+            PeriodReport::new(&loaded.census, days[skip..].to_vec(), software.as_deref())
+                .with_new_servers(&new_servers)
+        })
+        .collect())
 }
 
 /// A census loaded for the days `since..=until` of a scope.
@@ -137,10 +163,43 @@ pub struct Loaded {
     pub until: Day,
 }
 
+impl Loaded {
+    /// The numbers of each day `since..=until`.
+    pub fn days(&self) -> Vec<DayReport> {
+        Day::range(self.since, self.until)
+            .map(|d| self.census.day(d))
+            .collect()
+    }
+
+    /// The servers new on the days after `since` (the period's `new_servers`).
+    fn new_servers(&self) -> Vec<servers::ServerRow> {
+        let scope = Scope::Period {
+            since: self.since,
+            until: Some(self.until),
+        };
+        let new = servers::Query {
+            select: servers::Select::New,
+            ..Default::default()
+        };
+        servers::rows(self, scope, &new)
+    }
+}
+
 /// Resolves `scope` against the crawl days and loads the census that computes its days:
 /// what every report and every server list starts from.
 pub fn load(store: &Store, scope: Scope, filter: &Filter) -> Result<Loaded, ReportError> {
     let crawl_days = store.crawl_days()?;
+    let (since, until) = bounds(store, &crawl_days, scope)?;
+    let census = census(store, &crawl_days, since, until, filter)?;
+    Ok(Loaded {
+        census,
+        since,
+        until,
+    })
+}
+
+/// The first and last day `scope` reports, checked against the census's days.
+fn bounds(store: &Store, crawl_days: &[Day], scope: Scope) -> Result<(Day, Day), ReportError> {
     let (Some(&first), Some(&last)) = (crawl_days.first(), crawl_days.last()) else {
         return Err(StoreError::Empty {
             path: store.path().to_path_buf(),
@@ -154,10 +213,10 @@ pub fn load(store: &Store, scope: Scope, filter: &Filter) -> Result<Loaded, Repo
             Err(ReportError::UnknownDay { day, first, last })
         }
     };
-    let (since, until) = match scope {
+    match scope {
         Scope::Day(day) => {
             let day = known(day.unwrap_or(last))?;
-            (day, day)
+            Ok((day, day))
         }
         Scope::Period { since, until } => {
             let until = known(until.unwrap_or(last))?;
@@ -165,24 +224,29 @@ pub fn load(store: &Store, scope: Scope, filter: &Filter) -> Result<Loaded, Repo
             if since > until {
                 return Err(ReportError::Reversed { since, until });
             }
-            (since, until)
+            Ok((since, until))
         }
-    };
+    }
+}
+
+/// The census that computes the days `since` through `until` and the day before.
+fn census(
+    store: &Store,
+    crawl_days: &[Day],
+    since: Day,
+    until: Day,
+    filter: &Filter,
+) -> Result<Census, ReportError> {
     let records: Vec<ServerRecord> = store.servers().collect::<Result<_, _>>()?;
     let window = Window::load(store, since.add_days(-WINDOW_DAYS), until)?;
     if let Some(name) = filter.software_name() {
         known_software(&records, &window, &name)?;
     }
-    let census = Census::new(
+    Ok(Census::new(
         window,
         &records,
-        &crawl_days,
-        since.add_days(-CARRY_DAYS),
+        crawl_days,
+        since.add_days(-1 - CARRY_DAYS),
         filter,
-    );
-    Ok(Loaded {
-        census,
-        since,
-        until,
-    })
+    ))
 }
