@@ -193,6 +193,48 @@ async fn serve_answers_while_its_crawl_runs() {
     assert_eq!(languages["by_language"], days[4]["by_language"]);
     assert!(languages["servers_declaring"].as_u64().unwrap() > 0);
 
+    // The lists behind the numbers: the same servers the day's and the period's counts.
+    let list = |query: &str| {
+        let (client, url) = (client.clone(), format!("{base}/api/v1/servers?{query}"));
+        async move { json(&client, &url).await }
+    };
+    let (status, standing) = list("date=2022-10-31").await;
+    assert_eq!(status, 200, "{standing}");
+    let counted = standing
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            ["observed", "carried_forward"].contains(&r["standing"]["state"].as_str().unwrap())
+        })
+        .count();
+    assert_eq!(counted as u64, days[4]["servers"]["up"].as_u64().unwrap());
+    let (_, new) = list("new=true&date=2022-10-31").await;
+    assert_eq!(
+        new.as_array().unwrap().len() as u64,
+        days[4]["servers"]["new"].as_u64().unwrap()
+    );
+    let (_, new) = list("new=true&since=2022-10-28&until=2022-10-31").await;
+    assert_eq!(
+        new.as_array().unwrap().len() as u64,
+        period["new_servers"].as_u64().unwrap()
+    );
+    assert!(period["new_servers"].as_u64().unwrap() > 0);
+    let (status, mastodon) = list("software=mastodon").await;
+    assert_eq!(status, 200);
+    let mastodon = mastodon.as_array().unwrap();
+    assert!(!mastodon.is_empty() && mastodon.iter().all(|r| r["software"] == "mastodon"));
+    for (query, parameter) in [
+        ("new=maybe", "new"),
+        ("date=yesterday", "date"),
+        ("until=2022-10-30", "until"),
+        ("software=nonexistent", "software"),
+    ] {
+        let (status, error) = list(query).await;
+        assert_eq!(status, 400, "{query}: {error}");
+        assert_eq!(error["parameter"], parameter, "{query}: {error}");
+    }
+
     let hub = &scene.world.seeds[0];
     let (status, history) = json(
         &client,

@@ -5,6 +5,10 @@
 //!   gives it (default: the last 30 days, as the daily page);
 //! - `GET /api/v1/languages?date=`: the split by declared language of a day (default:
 //!   the last), with its coverage;
+//! - `GET /api/v1/servers?new=&date=&since=&until=&software=`: the list behind a
+//!   number, as `fedicensus servers` gives it (see [`report::servers`]): the servers
+//!   standing on `date` (default: the last day), or with `new=true` those counted in its
+//!   `servers.new`; with `since`, those of the period (since, until];
 //! - `GET /api/v1/servers/{domain}`: a server's record and every snapshot (an alias is
 //!   followed to its canonical server).
 //!
@@ -22,6 +26,7 @@ use serde::Serialize;
 use super::ApiError;
 use crate::day::Day;
 use crate::domain::Domain;
+use crate::report::servers::{self, Select, ServerRow};
 use crate::report::stats::{DayReport, LanguageRow};
 use crate::report::{self, Filter, Report, ReportError, Scope};
 use crate::snapshot::Snapshot;
@@ -64,7 +69,15 @@ fn days_of<const N: usize>(
 
 /// Builds a report on the blocking pool, turning report errors into API errors.
 async fn build(store: Arc<Store>, scope: Scope) -> Result<Report, ApiError> {
-    tokio::task::spawn_blocking(move || report::build(&store, scope, &Filter::default()))
+    blocking(move || report::build(&store, scope, &Filter::default())).await
+}
+
+/// Runs `work` (a report read) on the blocking pool, turning report errors into API
+/// errors.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ReportError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work)
         .await
         .map_err(|e| ApiError::Internal(e.into()))?
         .map_err(|e| match e {
@@ -81,6 +94,61 @@ async fn build(store: Arc<Store>, scope: Scope) -> Result<Report, ApiError> {
             },
             ReportError::Store(e) => ApiError::Internal(e.into()),
         })
+}
+
+/// `/api/v1/servers`: the servers a day or a period counts (see the module doc).
+pub async fn servers(
+    State(store): State<Arc<Store>>,
+    Query(params): Params,
+) -> Result<Json<Vec<ServerRow>>, ApiError> {
+    let mut select = Select::Standing;
+    let mut filter = Filter::default();
+    let mut days = Vec::new();
+    for (name, value) in params {
+        let bad = |error: String| ApiError::BadParameter {
+            parameter: name.clone(),
+            error,
+        };
+        match name.as_str() {
+            "new" => {
+                select = match value.as_str() {
+                    "true" | "1" => Select::New,
+                    "false" | "0" => Select::Standing,
+                    _ => return Err(bad(format!("new={value:?}: write new=true or new=false"))),
+                }
+            }
+            "software" if value.is_empty() => {
+                return Err(bad(
+                    "software is empty; name one, e.g. software=mastodon".into()
+                ))
+            }
+            "software" => filter.software = Some(value),
+            _ => days.push((name, value)),
+        }
+    }
+    let [date, since, until] = days_of(&days, ["date", "since", "until"])?;
+    let scope = match (date, since, until) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+            return Err(ApiError::BadParameter {
+                parameter: "date".into(),
+                error: "give date for a day or since (and until) for a period, not both".into(),
+            })
+        }
+        (_, None, Some(_)) => {
+            return Err(ApiError::BadParameter {
+                parameter: "until".into(),
+                error: "until needs since: give since=YYYY-MM-DD too".into(),
+            })
+        }
+        (date, None, None) => Scope::Day(date),
+        (None, Some(since), until) => Scope::Period { since, until },
+    };
+    let query = servers::Query {
+        select,
+        ..Default::default()
+    };
+    let rows = blocking(move || servers::list(&store, scope, &filter, &query)).await?;
+    Ok(Json(rows))
 }
 
 /// The census's first and last day, or a 404 if it has none.

@@ -108,6 +108,7 @@ pub fn router(store: Arc<Store>) -> Router {
         .route("/api/v1/days", get(api::days))
         .route("/api/v1/period", get(api::period))
         .route("/api/v1/languages", get(api::languages))
+        .route("/api/v1/servers", get(api::servers))
         .route("/api/v1/servers/{domain}", get(api::server))
         .fallback(|| async { ApiError::NotFound("no such page; the API is under /api/v1/".into()) })
         .layer(axum::middleware::from_fn(log_request))
