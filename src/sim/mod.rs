@@ -5,7 +5,7 @@
 //! growth wave and generated worlds), [`truth`] (what an honest crawler must find),
 //! `payloads` (response bodies per software) and [`server`] (the HTTP side and its request
 //! log). The main types are re-exported here: [`World`], [`SimServer`], [`Kind`],
-//! [`Behaviour`], [`Truth`], [`SimHandle`], [`RequestRecord`] and [`serve`].
+//! [`Behaviour`], [`RawAnswer`], [`Truth`], [`SimHandle`], [`RequestRecord`] and [`serve`].
 
 mod payloads;
 pub mod scenarios;
@@ -15,4 +15,4 @@ pub mod world;
 
 pub use server::{serve, RequestRecord, SimHandle};
 pub use truth::{normalize_domain, Truth};
-pub use world::{Behaviour, Kind, SimServer, World};
+pub use world::{Behaviour, Kind, RawAnswer, SimServer, World};
