@@ -88,11 +88,30 @@ async fn an_absurd_crawl_delay_is_capped_and_never_ends_the_crawl() {
             )))
         })
         .collect();
-    servers.push(mastodon("honest.social", 100).with_peers(&hostile));
+    // A server that answers every document, 10 s apart: its visit is cut at its deadline
+    // (15 × --timeout 2 = 30 s) with the documents read by then.
+    let tortoise = "tortoise.cafe";
+    servers.push(mastodon(tortoise, 70).with(Behaviour::RobotsTxt(
+        "User-agent: *\nCrawl-delay: 1e30\n".into(),
+    )));
+    let mut peers = hostile.clone();
+    peers.push(tortoise.into());
+    servers.push(mastodon("honest.social", 100).with_peers(&peers));
     let scene = Scene::new(world(servers, &["honest.social"])).await;
 
     let s = summary(&run(crawl_args(&scene, &["--per-host-rps", "50"])).await);
-    assert_eq!(s["servers_up"], 1, "{s}");
+    assert_eq!(s["servers_up"], 2, "{s}");
+    assert_eq!(
+        counted(&scene.db)[tortoise],
+        70,
+        "NodeInfo was read in time"
+    );
+    let slow = asked(&scene.sim).remove(tortoise).unwrap_or_default();
+    assert_eq!(
+        slow,
+        ["/robots.txt", "/.well-known/nodeinfo", "/nodeinfo/2.0"],
+        "the instance API, 30 s in, is past the visit's deadline"
+    );
     assert_eq!(
         s["failed"]["not_fediverse"], 4,
         "every hostile host was visited: {s}"

@@ -175,8 +175,8 @@ impl Host {
                 state.unreachable = state.unreachable.saturating_add(1);
                 state.last_failure = Some(e.clone());
             }
-            Err(_) => {}
-            Ok(()) => {
+            // Any answer, even a broken one, says someone is there.
+            Err(_) | Ok(()) => {
                 state.unreachable = 0;
                 state.last_failure = None;
             }
@@ -302,6 +302,27 @@ mod tests {
         let late = host.admit(&hosts.in_flight, soon).await.unwrap_err();
         assert_eq!(late.reason, FailureReason::Timeout);
         assert!(Instant::now() < soon + Duration::from_secs(30));
+    }
+
+    #[test]
+    fn a_host_that_never_answers_is_given_up_for_the_run() {
+        let hosts = Hosts::new(1, 1.0, Exclusions::default());
+        let host = hosts.host(&Domain::parse("dead.social").unwrap());
+        let refused = FetchError::new(FailureReason::Connect, "connection refused");
+        for _ in 0..MAX_UNREACHABLE - 1 {
+            host.answered(Err(&refused));
+        }
+        host.answered(Err(&FetchError::new(FailureReason::Protocol, "HTTP/0.9")));
+        assert!(host.check_reachable().is_ok(), "an answer breaks the row");
+        for _ in 0..MAX_UNREACHABLE {
+            host.answered(Err(&refused));
+        }
+        assert_eq!(
+            host.check_reachable().unwrap_err().reason,
+            FailureReason::Connect
+        );
+        host.answered(Ok(()));
+        assert!(host.check_reachable().is_ok());
     }
 
     #[test]
