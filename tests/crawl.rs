@@ -3,7 +3,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::Output;
 use std::time::Duration;
 
 use fedicensus::domain::Domain;
@@ -12,7 +11,7 @@ use fedicensus::store::{Status, Store};
 
 mod common;
 
-use common::{bin, run, Scene};
+use common::{bin, run, summary, Scene};
 
 const AT: &str = "2024-03-01T12:00:00Z";
 
@@ -20,16 +19,6 @@ fn crawl_args(db: &Path, seeds: &Path, sim: &SimHandle, extra: &[&str]) -> Vec<S
     let mut args = common::sim_args(db, "crawl", seeds, sim, &["--json"]);
     args.extend(extra.iter().map(|s| s.to_string()));
     args
-}
-
-fn summary(output: &Output) -> serde_json::Value {
-    assert!(
-        output.status.success(),
-        "crawl failed: {}\n{}",
-        String::from_utf8_lossy(&output.stderr),
-        String::from_utf8_lossy(&output.stdout)
-    );
-    serde_json::from_slice(&output.stdout).expect("--json prints JSON")
 }
 
 /// Each server's latest snapshot numbers, by canonical domain.

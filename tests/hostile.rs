@@ -15,7 +15,7 @@ use fedicensus::store::{Status, Store};
 
 mod common;
 
-use common::{bin, run, Scene};
+use common::{bin, run, summary, Scene};
 
 fn crawl_args(scene: &Scene, extra: &[&str]) -> Vec<String> {
     let mut args = common::sim_args(&scene.db, "crawl", &scene.seeds, &scene.sim, &["--json"]);
@@ -23,14 +23,13 @@ fn crawl_args(scene: &Scene, extra: &[&str]) -> Vec<String> {
     args
 }
 
-fn summary(output: &Output) -> serde_json::Value {
-    assert!(
-        output.status.success(),
-        "crawl failed: {}\n{}",
-        String::from_utf8_lossy(&output.stderr),
-        String::from_utf8_lossy(&output.stdout)
-    );
-    serde_json::from_slice(&output.stdout).expect("--json prints JSON")
+/// A crawl with `name` in the `--exclude` list.
+async fn crawl_excluding(scene: &Scene, name: &str) -> serde_json::Value {
+    let exclude = scene.dir.path().join("exclude.txt");
+    std::fs::write(&exclude, format!("{name}\n")).unwrap();
+    let exclude = exclude.display().to_string();
+    let args = crawl_args(scene, &["--per-host-rps", "50", "--exclude", &exclude]);
+    summary(&run(args).await)
 }
 
 /// Paths asked of each host, in order.
@@ -154,17 +153,8 @@ async fn a_redirect_never_reaches_an_excluded_server() {
         &["honest.social"],
     ))
     .await;
-    let exclude = scene.dir.path().join("exclude.txt");
-    std::fs::write(&exclude, "victim.net\n").unwrap();
-    let exclude = exclude.display().to_string();
 
-    let s = summary(
-        &run(crawl_args(
-            &scene,
-            &["--per-host-rps", "50", "--exclude", &exclude],
-        ))
-        .await,
-    );
+    let s = crawl_excluding(&scene, "victim.net").await;
     let by_host = asked(&scene.sim);
     assert!(
         !by_host.contains_key("victim.net"),
@@ -247,17 +237,8 @@ async fn a_claimed_name_that_is_excluded_or_opted_out_is_never_counted() {
         &["honest.social"],
     ))
     .await;
-    let exclude = scene.dir.path().join("exclude.txt");
-    std::fs::write(&exclude, "b.hushed.net\n").unwrap();
-    let exclude = exclude.display().to_string();
 
-    summary(
-        &run(crawl_args(
-            &scene,
-            &["--per-host-rps", "50", "--exclude", &exclude],
-        ))
-        .await,
-    );
+    crawl_excluding(&scene, "b.hushed.net").await;
     let got = counted(&scene.db);
     assert_eq!(
         got.keys().map(String::as_str).collect::<Vec<_>>(),
