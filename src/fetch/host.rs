@@ -3,9 +3,10 @@
 //!
 //! A host remembers, for the whole run: its robots.txt rules and Crawl-delay (read once,
 //! before anything else is asked of it, also when a redirect from another server is the
-//! first thing that leads to it), the earliest instant it may be asked again (one request
-//! per `1 / --per-host-rps`, stretched by its Crawl-delay, and by a `Retry-After` it sent,
-//! which later requests wait out too), and how often in a row it did not answer. [`Hosts`]
+//! first thing that leads to it), the earliest instant it may be asked again (a spacing of
+//! `1 / --per-host-rps`, stretched by its Crawl-delay, after both the start and the answer
+//! of its previous request, and a `Retry-After` it sent, which later requests wait out
+//! too), and how often in a row it did not answer. [`Hosts`]
 //! is the table of them, with the gates that do not depend on asking the host: the
 //! `--exclude` list and the opt-outs stored from earlier visits (kept in step by the
 //! crawl), and the global cap on requests in flight. The per-visit deadline lives in
@@ -59,7 +60,7 @@ pub struct Host {
 struct HostState {
     /// The earliest instant the next request may start.
     next: Instant,
-    /// When the latest request started.
+    /// When the latest request started or was answered.
     last: Option<Instant>,
     /// Crawl-delay, or the per-host rate's spacing when that is longer.
     spacing: Duration,
@@ -167,9 +168,14 @@ impl Host {
         state.next = state.next.max(until);
     }
 
-    /// Records how a request to this host ended.
+    /// Records how a request to this host ended (its answer arrived, or it failed). The
+    /// next request waits a full spacing from now too, so however long connecting took,
+    /// the server sees its requests at least that far apart.
     pub fn answered(&self, outcome: Result<(), &FetchError>) {
         let mut state = self.state();
+        let now = Instant::now();
+        state.last = Some(now);
+        state.next = state.next.max(now + state.spacing);
         match outcome {
             Err(e) if e.reason.is_unreachable() => {
                 state.unreachable = state.unreachable.saturating_add(1);
