@@ -130,3 +130,24 @@ impl OptOut {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_are_stored_under_their_summary_names() {
+        for reason in FailureReason::ALL {
+            let stored = serde_json::to_string(&reason).unwrap();
+            assert_eq!(stored, format!("\"{}\"", reason.as_str()));
+            assert_eq!(
+                serde_json::from_str::<FailureReason>(&stored).unwrap(),
+                reason
+            );
+        }
+        // Records written before `protocol` existed name only the older reasons.
+        let old: FailureReason = serde_json::from_str("\"connect\"").unwrap();
+        assert_eq!(old, FailureReason::Connect);
+        assert!(!FailureReason::Protocol.is_unreachable());
+    }
+}
