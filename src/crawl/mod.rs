@@ -566,4 +566,53 @@ mod tests {
         }
         assert!(names.is_empty());
     }
+
+    #[test]
+    fn a_local_failure_is_queued_again_a_bounded_number_of_times() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db")).unwrap();
+        let options = CrawlOptions {
+            seeds: Vec::new(),
+            exclude: Exclusions::default(),
+            fetch: FetchConfig {
+                user_agent: "fedicensus-test/1".into(),
+                timeout: std::time::Duration::from_secs(1),
+                connect_timeout: std::time::Duration::from_secs(1),
+                per_host_rps: 1.0,
+                concurrency: 1,
+                connect_to: None,
+                plain_http: false,
+                max_retries: 0,
+                max_retry_wait: std::time::Duration::ZERO,
+            },
+            max_servers: None,
+            max_new_per_registrable: 1,
+            at: Utc::now(),
+            description: serde_json::Value::Null,
+        };
+        let mut run = Run {
+            store: &store,
+            options: &options,
+            fetcher: Arc::new(Fetcher::new(options.fetch.clone()).unwrap()),
+            frontier: Frontier::default(),
+            summary: Summary::new(),
+        };
+        let domain = Domain::parse("busy.social").unwrap();
+        let out_of_files = || Visit {
+            domain: domain.clone(),
+            result: VisitResult::Failed(crate::fetch::FetchError::new(
+                FailureReason::Local,
+                "Too many open files",
+            )),
+            peers: Vec::new(),
+        };
+        for retry in 1..=MAX_LOCAL_RETRIES as usize {
+            run.apply(out_of_files()).unwrap();
+            assert_eq!(run.frontier.queue.len(), retry, "queued again");
+            assert_eq!(run.summary.failed["local"], 0);
+        }
+        run.apply(out_of_files()).unwrap();
+        assert_eq!(run.frontier.queue.len(), MAX_LOCAL_RETRIES as usize);
+        assert_eq!(run.summary.failed["local"], 1, "then counted");
+    }
 }
