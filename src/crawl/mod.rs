@@ -164,6 +164,8 @@ pub async fn crawl(
     progress.set_length(run.frontier.queue.len() as u64);
     run.visit_all(progress).await?;
 
+    // Visits dropped by an interrupt leave the queue: the bar ends where the run did.
+    progress.set_length(progress.position());
     let mut summary = run.summary;
     summary.known = store.server_count();
     summary.requests = run.fetcher.requests_sent();

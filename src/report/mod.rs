@@ -8,7 +8,7 @@
 //!
 //! Types: [`Scope`] (which day or period), [`ReportError`]; re-exported from the
 //! submodules: [`Report`], [`DayOnly`], [`PeriodReport`], [`DayReport`], [`Filter`],
-//! [`RebuildSummary`].
+//! [`Health`], [`RebuildSummary`].
 
 pub mod headline;
 pub mod period;
@@ -19,7 +19,9 @@ pub mod window;
 
 pub use period::{DayOnly, PeriodReport, Report};
 pub use rebuild::{rebuild, RebuildSummary};
-pub use stats::{DayReport, Filter};
+pub use stats::{DayReport, Filter, Health};
+
+use std::collections::HashMap;
 
 use crate::day::Day;
 use crate::store::{ServerRecord, Store, StoreError};
@@ -50,8 +52,53 @@ pub enum ReportError {
     UnknownDay { day: Day, first: Day, last: Day },
     #[error("--since {since} is after --until {until}: swap the two days")]
     Reversed { since: Day, until: Day },
+    #[error("no server in the database runs '{name}'; pass --software with one it knows: {known}")]
+    UnknownSoftware { name: String, known: String },
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// The software names the error for an unknown `--software` lists at most.
+const SOFTWARE_LISTED: usize = 20;
+
+/// Checks that some server runs `name` now or ran it in the window; if none did, the
+/// error lists the software the servers run now, most servers first.
+fn known_software(
+    records: &[ServerRecord],
+    window: &Window,
+    name: &str,
+) -> Result<(), ReportError> {
+    let in_window = window
+        .servers
+        .values()
+        .any(|readings| readings.iter().any(|r| &*r.software == name));
+    if in_window {
+        return Ok(());
+    }
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for software in records.iter().filter_map(|r| r.software.as_deref()) {
+        *counts.entry(software).or_default() += 1;
+    }
+    if counts.contains_key(name) {
+        return Ok(());
+    }
+    let mut known: Vec<(&str, usize)> = counts.into_iter().collect();
+    known.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let mut list: Vec<String> = known
+        .iter()
+        .take(SOFTWARE_LISTED)
+        .map(|(software, n)| format!("{} ({n})", crate::echo::clip(software)))
+        .collect();
+    if known.len() > SOFTWARE_LISTED {
+        list.push(format!("and {} more", known.len() - SOFTWARE_LISTED));
+    }
+    if list.is_empty() {
+        list.push("none yet".to_string());
+    }
+    Err(ReportError::UnknownSoftware {
+        name: crate::echo::clip(name),
+        known: list.join(", "),
+    })
 }
 
 /// Builds the report for `scope`, counting what `filter` says.
@@ -86,6 +133,9 @@ pub fn build(store: &Store, scope: Scope, filter: &Filter) -> Result<Report, Rep
     };
     let records: Vec<ServerRecord> = store.servers().collect::<Result<_, _>>()?;
     let window = Window::load(store, since.add_days(-WINDOW_DAYS), until)?;
+    if let Some(name) = filter.software_name() {
+        known_software(&records, &window, &name)?;
+    }
     let census = Census::new(
         window,
         &records,

@@ -12,13 +12,15 @@
 //!   Gone describes disappearance, not numbers, so suspect servers are included.
 //! - `new` on D: counting servers observed on D whose first successful snapshot
 //!   (`ServerRecord::first_up`) falls on D; `null` on the first day of the census.
+//! - `health` of D: whether D's crawls can be trusted ([`Health`]), judged from the
+//!   stored snapshots of D and the day before.
 //!
 //! Cost: computing a day is O(servers × log(window days)) over a [`Census`] loaded from
 //! the rollup; the census itself costs O(servers × window days) to load and judge.
 //!
 //! Types: [`DayReport`] and its parts ([`ServerCounts`], [`UserCounts`],
-//! [`PostCounts`], [`Coverage`], [`SoftwareRow`], [`Flagged`]), [`Filter`] (what to
-//! count), [`Census`] (the loaded window that computes days).
+//! [`PostCounts`], [`Coverage`], [`SoftwareRow`], [`Flagged`], [`Health`]),
+//! [`Filter`] (what to count), [`Census`] (the loaded window that computes days).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -56,6 +58,10 @@ of new servers is not given for it.
 - Over a period from D1 (exclusive) to D2 (inclusive): new servers is the sum of the \
 new servers of each day after D1 through D2; new users = users on D2 − users on D1; \
 active users = monthly active users on D2.
+- A day's crawls are thin when fewer than half of the servers that answered the day \
+before answered that day, and reached nothing when crawls ran that day and no server \
+answered: the crawler's own network is the likely cause, not a collapse of the \
+fediverse. Every report of such a day says so, in its notes and next to its headline.
 - Servers that asked not to be counted (robots.txt, HTTP 410 or 451, NodeInfo private \
 or hidden from statistics, or excluded by the operator) are never counted.
 - Suspect data is left out of every total and listed with its reason: a negative count; \
@@ -97,7 +103,44 @@ pub struct DayReport {
     /// With `--include-suspect`: the suspect servers that were counted anyway.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub suspect_included: Vec<Flagged>,
+    pub health: Health,
     pub notes: Vec<String>,
+}
+
+/// Whether a day's crawls can be trusted. Judged on every server that answered
+/// (whatever the filter), from the stored snapshots, so every later report of the day
+/// says the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Health {
+    /// No crawl ran on the day, or its crawls reached at least half of the servers that
+    /// answered the day before.
+    Ok,
+    /// Fewer than half of the servers that answered the day before answered on the
+    /// day: the crawler's own network is the likely cause, not a collapse of the
+    /// fediverse.
+    Thin,
+    /// Crawls ran on the day and no server answered.
+    NothingReachable,
+}
+
+impl Health {
+    /// The warning that leads the caveats of a report of `day`.
+    pub fn warning(self, day: Day) -> Option<String> {
+        let date = day.in_words();
+        match self {
+            Health::Ok => None,
+            Health::Thin => Some(format!(
+                "Warning: fewer than half of the servers that answered the day before \
+                 answered on {date}; the crawler's network was probably down, so these \
+                 numbers should not be read as a decline."
+            )),
+            Health::NothingReachable => Some(format!(
+                "Warning: the crawls of {date} reached no server; the crawler's network was \
+                 probably down, so every number is carried forward from earlier days."
+            )),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -323,6 +366,22 @@ impl Census {
         } else {
             servers.new = Some(new);
         }
+        let (health, day_before, answered) = self.health(d);
+        match health {
+            Health::Ok => {}
+            Health::Thin => notes.push(format!(
+                "The crawls of {} are suspiciously thin: only {answered} of the {day_before} \
+                 servers that answered the day before answered. The crawler's network was \
+                 probably down; servers that did not answer are carried forward, and the \
+                 numbers should not be read as a decline.",
+                d.in_words()
+            )),
+            Health::NothingReachable => notes.push(format!(
+                "No server answered the crawls of {}: the crawler's network was probably \
+                 down. The numbers are carried forward from earlier days.",
+                d.in_words()
+            )),
+        }
         if !self.crawl_days.contains(&d) {
             notes.push(format!(
                 "No crawl ran on {}: every server counted is carried forward from an \
@@ -359,8 +418,39 @@ impl Census {
             by_software,
             excluded,
             suspect_included,
+            health,
             notes,
         }
+    }
+
+    /// The crawl health of day `d` (see [`Health`]), with how many servers answered the
+    /// day before and how many of those answered on `d`.
+    fn health(&self, d: Day) -> (Health, u64, u64) {
+        if !self.crawl_days.contains(&d) {
+            return (Health::Ok, 0, 0);
+        }
+        let before = d.add_days(-1);
+        let (mut today, mut day_before, mut answered) = (0, 0, 0);
+        for series in &self.series {
+            let has = |day: Day| {
+                series
+                    .readings
+                    .binary_search_by_key(&day, |r| r.day)
+                    .is_ok()
+            };
+            let (on_d, on_before) = (has(d), has(before));
+            today += u64::from(on_d);
+            day_before += u64::from(on_before);
+            answered += u64::from(on_d && on_before);
+        }
+        let health = if today == 0 {
+            Health::NothingReachable
+        } else if answered * 2 < day_before {
+            Health::Thin
+        } else {
+            Health::Ok
+        };
+        (health, day_before, answered)
     }
 }
 
