@@ -129,29 +129,22 @@ impl Host {
     }
 
     /// Waits for this host's next slot (at most until `deadline`), then for a global one.
-    /// The request may be sent while the returned permit lives.
+    /// The request may be sent while the returned permit lives. Only the host's own wait
+    /// (its spacing, Crawl-delay, Retry-After) counts against the deadline: waiting for a
+    /// global slot is the load of other servers, which must not cost this one a timeout.
     pub async fn admit(
         &self,
         in_flight: &Arc<Semaphore>,
         deadline: Instant,
     ) -> Result<OwnedSemaphorePermit, FetchError> {
-        let waited = tokio::time::timeout_at(deadline, async {
-            let _turn = self.turn.lock().await;
+        let turn = tokio::time::timeout_at(deadline, async {
+            let turn = self.turn.lock().await;
             let next = self.state().next;
             tokio::time::sleep_until(next).await;
-            let permit = in_flight
-                .clone()
-                .acquire_owned()
-                .await
-                .expect("the semaphore is never closed");
-            let mut state = self.state();
-            let now = Instant::now();
-            state.last = Some(now);
-            state.next = now + state.spacing;
-            permit
+            turn
         })
-        .await;
-        waited.map_err(|_| {
+        .await
+        .map_err(|_| {
             FetchError::new(
                 FailureReason::Timeout,
                 format!(
@@ -159,7 +152,18 @@ impl Host {
                     self.name
                 ),
             )
-        })
+        })?;
+        let permit = in_flight
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
+        let mut state = self.state();
+        let now = Instant::now();
+        state.last = Some(now);
+        state.next = now + state.spacing;
+        drop(turn);
+        Ok(permit)
     }
 
     /// The host asked for a pause (`Retry-After`): no request to it starts before `until`.

@@ -11,8 +11,9 @@
 //! Deadlines: `--timeout` bounds a whole request from its first byte sent, redirects and
 //! the body included; `Retry-After` waits come on top, at most `max_retry_wait` in total
 //! per request (3 × `--timeout`, at most 60 s), so a request ends within 4 × `--timeout`.
-//! A visit as a whole ends after [`VISIT_DEADLINE_TIMEOUTS`] × `--timeout`, waits for
-//! politeness included. The global
+//! A visit as a whole ends after [`VISIT_DEADLINE_TIMEOUTS`] × `--timeout`, the server's
+//! politeness waits included (waiting for a free global slot, the load of other servers,
+//! is not held against it). The global
 //! slot is held until the response body is read and the [`Page`] dropped, so
 //! `--concurrency` bounds both connections and body bytes in memory. Hostile servers cost
 //! a failure reason, nothing else.
