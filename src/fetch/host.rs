@@ -6,11 +6,12 @@
 //! first thing that leads to it), the earliest instant it may be asked again (a spacing of
 //! `1 / --per-host-rps`, stretched by its Crawl-delay, after both the start and the answer
 //! of its previous request, and a `Retry-After` it sent, which later requests wait out
-//! too), and how often in a row it did not answer. [`Hosts`]
-//! is the table of them, with the gates that do not depend on asking the host: the
-//! `--exclude` list and the opt-outs stored from earlier visits (kept in step by the
-//! crawl), and the global cap on requests in flight. The per-visit deadline lives in
-//! [`super::Session`], which every request of a visit goes through.
+//! too), and how often in a row it did not answer (after [`MAX_UNREACHABLE`] it is not
+//! asked again that run). [`Hosts`] is the table of them, with the gates that do not
+//! depend on asking the host: the `--exclude` list and the opt-outs stored from earlier
+//! visits (kept in step by the crawl), and the global cap on requests in flight. The
+//! per-visit deadline lives in [`super::Session`], which every request of a visit goes
+//! through, and is enforced here while a request waits for its host.
 //!
 //! The per-host wait comes *before* taking a global slot, so a host that must wait does not
 //! hold up the crawl of every other host.
