@@ -44,11 +44,11 @@ impl Robots {
     /// overflow (a negative or non-number delay is ignored, an infinite one capped).
     pub fn crawl_delay(&self) -> Option<Duration> {
         let secs = self.rules.as_ref()?.delay?;
-        if secs.is_nan() || secs <= 0.0 {
-            return None;
-        }
-        let capped = f64::from(secs).min(MAX_CRAWL_DELAY.as_secs_f64());
-        Some(Duration::from_secs_f64(capped))
+        // A delay too long for a `Duration` (or infinite) is just very long: capped,
+        // never a panic. NaN is not above 0.
+        (secs > 0.0).then(|| {
+            Duration::try_from_secs_f32(secs).map_or(MAX_CRAWL_DELAY, |d| d.min(MAX_CRAWL_DELAY))
+        })
     }
 }
 

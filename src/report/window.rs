@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use crate::day::Day;
 use crate::domain::Domain;
 use crate::store::{Store, StoreError};
+use crate::text::clean;
 
 /// The part of a snapshot the statistics use. Kept small because a window holds one
 /// per server per day.
@@ -45,7 +46,11 @@ impl Window {
                 let stats = snapshot.stats;
                 let software = names
                     .entry(stats.software)
-                    .or_insert_with_key(|name| Arc::from(name.as_str()))
+                    // Names stored before the parsers cleaned remote text are cleaned
+                    // here, so no report, chart or page shows a control character.
+                    .or_insert_with_key(|name| {
+                        Arc::from(clean(name).unwrap_or_else(|| "unknown".into()))
+                    })
                     .clone();
                 servers.entry(snapshot.domain).or_default().push(Reading {
                     day,
