@@ -434,9 +434,11 @@ async fn peak_memory_stays_within_concurrency_times_the_body_cap() {
     .await;
     let s = summary(&out);
     assert_eq!(s["servers_up"], 11, "{s}");
-    // The README's bound: --concurrency × the largest cap, plus 96 MiB for the program
-    // itself and its allocator (ten bodies at once, as before the fix, take 196 MiB).
-    let bodies = concurrency * fedicensus::crawl::visit::PEERS_CAP as u64;
+    // The README's bound: --concurrency × the largest cap, and as many first contacts
+    // (robots.txt or NodeInfo, never a peer list), plus 96 MiB for the program itself and
+    // its allocator (ten bodies at once, as before the fix, take 196 MiB).
+    let first_contacts = concurrency * fedicensus::crawl::visit::NODEINFO_CAP as u64;
+    let bodies = concurrency * fedicensus::crawl::visit::PEERS_CAP as u64 + first_contacts;
     let program = 96 * 1024 * 1024;
     eprintln!("peak RSS {} MiB at --concurrency {concurrency}", peak >> 20);
     assert!(
@@ -476,7 +478,7 @@ async fn concurrency_is_fitted_to_the_file_descriptors() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let s = summary(&out);
     assert!(
-        stderr.contains("only 128 are allowed: using --concurrency 32"),
+        stderr.contains("only 128 are allowed: using --concurrency 16"),
         "{stderr}"
     );
     assert_eq!(s["failed"]["local"], 0, "{s}");

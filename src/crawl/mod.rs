@@ -2,13 +2,17 @@
 //! write what they said into the store as it arrives.
 //!
 //! One coordinator owns the frontier and every store write; visits run concurrently
-//! and hand back a [`visit::Visit`]. After each batch of finished visits the store is
-//! flushed, so a crawl killed at any moment keeps every snapshot it had reported, and a
-//! rerun with the same `--at` overwrites rather than duplicates.
+//! and hand back a [`visit::Visit`]. Each batch of finished visits is written at once and
+//! made durable in the background by the [`commit::Committer`] (group commit, about once
+//! a second, and always at the end), so a crawl killed at any moment keeps every visit
+//! written before the last completed flush, and a rerun with the same `--at` overwrites
+//! rather than duplicates.
 //!
 //! Which names are visited: the seeds and every stored name that is due (see the
-//! re-probe schedule in [`crate::store::record`]), then every new name found in a peer
-//! list, until `--max-servers` names are known. Names covered by `--exclude` are never
+//! re-probe schedule and the liveness rule in [`crate::store::record`]), then every new
+//! name found in a peer list, until `--max-servers` names are known. A name that did not
+//! answer on its latest visit (or was never visited) is first probed: its visit starts
+//! with one request under [`Contact::Probe`] and goes on only if that is answered. Names covered by `--exclude` are never
 //! contacted; aliases are visited through their canonical name. New names under one
 //! registrable domain are capped per run, so a crawler trap listing 300,000
 //! subdomains costs a few entries, not a crawl; so are the new names one server's peer
@@ -24,6 +28,7 @@
 //!
 //! Types: [`CrawlOptions`], [`Summary`]; function [`crawl`].
 
+pub mod commit;
 pub mod software;
 pub mod visit;
 
@@ -37,12 +42,14 @@ use serde::Serialize;
 use tokio::task::JoinSet;
 
 use crate::domain::Domain;
-use crate::fetch::{FetchConfig, Fetcher};
+use crate::fetch::{Contact, FetchConfig, Fetcher};
 use crate::outcome::{FailureReason, OptOut};
 use crate::parse::peers::PeerSet;
 use crate::seeds::Exclusions;
 use crate::snapshot::Snapshot;
+use crate::store::record::Due;
 use crate::store::{ServerRecord, Status, Store};
+use commit::Committer;
 use visit::{Visit, VisitResult};
 
 /// New names one server's peer list may introduce per run, by default. Real lists that
@@ -88,6 +95,11 @@ pub struct Summary {
     pub newly_discovered: usize,
     /// Known names skipped because their re-probe is not due yet.
     pub not_due: usize,
+    /// Names visited only because they answered within the last 30 days (the liveness
+    /// rule): each costs one probe request, and a full visit if it answers.
+    pub liveness_checks: usize,
+    /// Of those, the ones that answered (servers back from an outage).
+    pub liveness_answered: usize,
     /// Peer entries that are not valid public domain names.
     pub rejected_peers: usize,
     /// Peer entries not read because a list exceeded the per-visit or per-page caps
@@ -97,6 +109,10 @@ pub struct Summary {
     /// per-server cap.
     pub capped: usize,
     pub requests: u64,
+    /// Seconds requests held a slot, summed: of the main pool, and of the first-contact
+    /// (probe) pool. Divided by `--concurrency`, each bounds how fast the run could be.
+    pub request_slot_secs: f64,
+    pub probe_slot_secs: f64,
     /// The run was stopped (Ctrl-C) before it finished.
     pub interrupted: bool,
 }
@@ -115,12 +131,10 @@ impl Summary {
     }
 }
 
-/// Visits in flight per `--concurrency` slot: visits spend most of their time waiting
-/// for a host's next slot, so a few per request slot keep the requests flowing.
-const VISITS_PER_SLOT: usize = 4;
-/// File descriptors one `--concurrency` slot may need: its connection (the client keeps
-/// no idle ones) and a socket for resolving the name.
-pub const FDS_PER_SLOT: u64 = 2;
+/// File descriptors one `--concurrency` slot may need: a connection (the client keeps no
+/// idle ones) and a socket for resolving the name, in each of the two pools of slots (the
+/// main one and the one for first contacts, see [`crate::fetch::host`]).
+pub const FDS_PER_SLOT: u64 = 4;
 /// File descriptors kept for everything else: the store's files, stdio, the runtime.
 pub const FDS_RESERVED: u64 = 64;
 /// Visits of one name that failed for want of our own resources (`local`) are tried
@@ -140,6 +154,45 @@ struct Frontier {
     up: HashSet<Domain>,
     /// `local` failures per name this run.
     local_retries: HashMap<Domain, u32>,
+    /// Names that answered on their latest visit: visited without a probe.
+    trusted: HashSet<Domain>,
+}
+
+impl Frontier {
+    /// Whether a stored name (not an alias) is visited this run, counting why in the
+    /// summary; a name that answered on its latest visit is visited without a probe.
+    fn admit(&mut self, record: &ServerRecord, at: DateTime<Utc>, summary: &mut Summary) -> bool {
+        match record.due(at) {
+            Due::No => {
+                summary.not_due += 1;
+                return false;
+            }
+            Due::Liveness => summary.liveness_checks += 1,
+            Due::Scheduled => {}
+        }
+        if record.answered_last() {
+            self.trusted.insert(record.domain.clone());
+        }
+        true
+    }
+
+    /// How a visit to `domain` starts (see [`Contact`]).
+    fn contact(&self, domain: &Domain) -> Contact {
+        if self.trusted.contains(domain) {
+            Contact::Known
+        } else {
+            Contact::Probe
+        }
+    }
+}
+
+/// Visits in flight at once for `concurrency` request slots. Most of a visit is spent
+/// waiting for its host's next slot (requests to one host are 1/rps apart): at the defaults
+/// a visit of six requests lasts about 5 s and holds a slot for about 1 s of it, so it takes
+/// about five visits per request slot to keep them busy, plus room for first contacts. A
+/// visit waiting for its host holds no connection (none are pooled) and little memory.
+pub fn visit_slots(concurrency: usize) -> usize {
+    concurrency.max(1) * 8
 }
 
 /// One run: the store, the options, the fetcher and what the run has done so far.
@@ -183,6 +236,9 @@ pub async fn crawl(
     let mut summary = run.summary;
     summary.known = store.server_count();
     summary.requests = run.fetcher.requests_sent();
+    let (main, probe) = run.fetcher.hosts().slot_time();
+    (summary.request_slot_secs, summary.probe_slot_secs) =
+        (main.as_secs_f64(), probe.as_secs_f64());
     summary.duration_secs = clock.elapsed().as_secs_f64();
     let mut record = record;
     record.ended = Some(Utc::now());
@@ -273,10 +329,8 @@ impl Run<'_> {
             if matches!(record.status, Status::Alias { .. }) {
                 continue;
             }
-            if record.is_due(at) {
+            if self.frontier.admit(&record, at, &mut self.summary) {
                 due.push(record.domain);
-            } else {
-                self.summary.not_due += 1;
             }
         }
         let seeds: HashSet<&Domain> = options.seeds.iter().collect();
@@ -290,14 +344,15 @@ impl Run<'_> {
     }
 
     /// Visits the queue until it is empty (or a signal stops the run), writing each
-    /// finished visit and flushing the store after every batch.
+    /// batch of finished visits and committing them in groups ([`Committer`]).
     async fn visit_all(&mut self, progress: &ProgressBar) -> anyhow::Result<()> {
-        let max_visits = self.fetcher.concurrency() * VISITS_PER_SLOT;
+        let max_visits = visit_slots(self.fetcher.concurrency());
         let mut visits: JoinSet<Visit> = JoinSet::new();
         let mut names: HashMap<tokio::task::Id, Domain> = HashMap::new();
         let mut next_forget = 1024;
         let interrupt = stop_requested();
         tokio::pin!(interrupt);
+        let committer = Committer::for_store(self.store);
         loop {
             while visits.len() < max_visits {
                 let Some(domain) = self.frontier.queue.pop_front() else {
@@ -305,9 +360,10 @@ impl Run<'_> {
                 };
                 let fetcher = self.fetcher.clone();
                 self.summary.attempted += 1;
+                let contact = self.frontier.contact(&domain);
                 let task = visits.spawn({
                     let domain = domain.clone();
-                    async move { visit::visit(&fetcher, domain).await }
+                    async move { visit::visit(&fetcher, domain, contact).await }
                 });
                 names.insert(task.id(), domain);
             }
@@ -327,13 +383,15 @@ impl Run<'_> {
             while let Some(done) = visits.try_join_next_with_id() {
                 batch.push(done);
             }
+            let up_before = self.summary.up;
+            let written = batch.len() as u64;
             for done in batch {
                 if let Some(visit) = joined(done, &mut names) {
                     self.apply(visit)?;
                 }
                 progress.inc(1);
             }
-            tokio::task::block_in_place(|| self.store.flush())?;
+            committer.written(written, (self.summary.up - up_before) as u64)?;
             progress.set_length(
                 progress.position() + self.frontier.queue.len() as u64 + visits.len() as u64,
             );
@@ -342,6 +400,7 @@ impl Run<'_> {
                 next_forget = self.summary.attempted + 1024;
             }
         }
+        committer.finish().await?;
         Ok(())
     }
 }
@@ -416,6 +475,7 @@ impl Run<'_> {
             .store
             .server(&visit.domain)?
             .unwrap_or_else(|| ServerRecord::discovered(visit.domain.clone(), at, None));
+        let liveness_check = record.due(at) == Due::Liveness;
         match visit.result {
             VisitResult::Failed(error) if self.retry_local(&visit.domain, &error) => {
                 tracing::debug!(domain = %visit.domain, %error, "out of local resources; queued again");
@@ -427,7 +487,11 @@ impl Run<'_> {
                     .failed
                     .entry(error.reason.as_str())
                     .or_default() += 1;
-                record.record_failure(at, error.reason);
+                if error.nonexistent {
+                    record.record_nonexistent(at);
+                } else {
+                    record.record_failure(at, error.reason);
+                }
                 self.store.put_server(&record)?;
             }
             VisitResult::OptedOut(how) => {
@@ -438,6 +502,7 @@ impl Run<'_> {
                 self.fetcher.hosts().set_opted_out(&visit.domain, Some(how));
             }
             VisitResult::Up(up) => {
+                self.summary.liveness_answered += usize::from(liveness_check);
                 self.record_up(record, &visit.domain, *up)?;
                 self.discover(&visit.domain, &visit.peers)?;
             }
@@ -598,6 +663,7 @@ mod tests {
             fetch: FetchConfig {
                 user_agent: "fedicensus-test/1".into(),
                 timeout: std::time::Duration::from_secs(1),
+                probe_timeout: std::time::Duration::from_secs(1),
                 connect_timeout: std::time::Duration::from_secs(1),
                 per_host_rps: 1.0,
                 concurrency: 1,
@@ -605,6 +671,7 @@ mod tests {
                 plain_http: false,
                 max_retries: 0,
                 max_retry_wait: std::time::Duration::ZERO,
+                network: crate::fetch::NetworkConfig::default(),
             },
             max_servers: None,
             max_new_per_registrable: 1,

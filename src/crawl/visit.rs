@@ -26,7 +26,7 @@ use url::Url;
 
 use super::software::{Capabilities, PeerApi};
 use crate::domain::Domain;
-use crate::fetch::{FetchError, Fetcher, Session};
+use crate::fetch::{Contact, FetchError, Fetcher, Session};
 use crate::outcome::{FailureReason, OptOut};
 use crate::parse::instance::{self, ActivityWeek, InstanceV1, InstanceV2};
 use crate::parse::nodeinfo::{self, NodeInfo};
@@ -75,9 +75,11 @@ pub struct UpVisit {
 type Step<T> = Result<T, VisitResult>;
 
 /// Visits `domain` and reports what it found; never fails: every problem is a
-/// [`VisitResult`] (a panic is caught by the crawl).
-pub async fn visit(fetcher: &Fetcher, domain: Domain) -> Visit {
-    let session = fetcher.session(domain.clone());
+/// [`VisitResult`] (a panic is caught by the crawl). `contact` is how the first request
+/// (robots.txt, unless it was read earlier this run) is made; once anything is answered,
+/// the rest of the visit is [`Contact::Known`].
+pub async fn visit(fetcher: &Fetcher, domain: Domain, contact: Contact) -> Visit {
+    let session = fetcher.session(domain.clone(), contact);
     let mut peers = PeerSet::new();
     let result = match run(&session, &mut peers).await {
         Ok(up) => VisitResult::Up(Box::new(up)),

@@ -9,16 +9,21 @@
 //! too), and how often in a row it did not answer (after [`MAX_UNREACHABLE`] it is not
 //! asked again that run). [`Hosts`] is the table of them, with the gates that do not
 //! depend on asking the host: the `--exclude` list and the opt-outs stored from earlier
-//! visits (kept in step by the crawl), and the global cap on requests in flight. The
+//! visits (kept in step by the crawl), and the global caps on requests in flight. The
 //! per-visit deadline lives in [`super::Session`], which every request of a visit goes
 //! through, and is enforced here while a request waits for its host.
 //!
 //! The per-host wait comes *before* taking a global slot, so a host that must wait does not
-//! hold up the crawl of every other host.
+//! hold up the crawl of every other host. First contacts ([`Contact::Probe`]) take their
+//! slots from a pool of their own, the same size as the main one: hosts that accept a
+//! connection and never answer then hold probe slots for the probe timeout, never the slots
+//! answering hosts need. Each pool records how long its slots were held, which is what the
+//! crawl benchmark's bound is made of.
 //!
-//! Types: [`Hosts`], [`Host`], [`Refusal`], [`RobotsAnswer`].
+//! Types: [`Hosts`], [`Host`], [`Pool`], [`Slot`], [`Refusal`], [`RobotsAnswer`].
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
@@ -26,7 +31,7 @@ use tokio::sync::{OnceCell, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
 use super::robots::Robots;
-use super::FetchError;
+use super::{Contact, FetchError};
 use crate::domain::Domain;
 use crate::outcome::{FailureReason, OptOut};
 use crate::seeds::Exclusions;
@@ -47,6 +52,54 @@ pub enum RobotsAnswer {
     /// robots.txt could not be read (RFC 9309: a server error means "disallow all for
     /// now"); every request to the host fails with this error this run.
     Unavailable(FetchError),
+}
+
+/// Slots for requests in flight, and the time they were held in total.
+pub struct Pool {
+    slots: Arc<Semaphore>,
+    held_nanos: Arc<AtomicU64>,
+}
+
+impl Pool {
+    fn new(size: usize) -> Pool {
+        Pool {
+            slots: Arc::new(Semaphore::new(size.max(1))),
+            held_nanos: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    fn held(&self) -> Duration {
+        Duration::from_nanos(self.held_nanos.load(Ordering::Relaxed))
+    }
+
+    async fn take(&self) -> Slot {
+        let permit = self
+            .slots
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
+        Slot {
+            _permit: permit,
+            since: std::time::Instant::now(),
+            held_nanos: self.held_nanos.clone(),
+        }
+    }
+}
+
+/// A request slot: a request may be in flight (and its body unread) while it lives.
+#[derive(Debug)]
+pub struct Slot {
+    _permit: OwnedSemaphorePermit,
+    since: std::time::Instant,
+    held_nanos: Arc<AtomicU64>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let nanos = u64::try_from(self.since.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.held_nanos.fetch_add(nanos, Ordering::Relaxed);
+    }
 }
 
 /// The politeness state of one host name.
@@ -129,15 +182,11 @@ impl Host {
         }
     }
 
-    /// Waits for this host's next slot (at most until `deadline`), then for a global one.
-    /// The request may be sent while the returned permit lives. Only the host's own wait
+    /// Waits for this host's next slot (at most until `deadline`), then for one of `pool`.
+    /// The request may be sent while the returned slot lives. Only the host's own wait
     /// (its spacing, Crawl-delay, Retry-After) counts against the deadline: waiting for a
     /// global slot is the load of other servers, which must not cost this one a timeout.
-    pub async fn admit(
-        &self,
-        in_flight: &Arc<Semaphore>,
-        deadline: Instant,
-    ) -> Result<OwnedSemaphorePermit, FetchError> {
+    pub async fn admit(&self, pool: &Pool, deadline: Instant) -> Result<Slot, FetchError> {
         let turn = tokio::time::timeout_at(deadline, async {
             let turn = self.turn.lock().await;
             let next = self.state().next;
@@ -154,17 +203,13 @@ impl Host {
                 ),
             )
         })?;
-        let permit = in_flight
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("the semaphore is never closed");
+        let slot = pool.take().await;
         let mut state = self.state();
         let now = Instant::now();
         state.last = Some(now);
         state.next = now + state.spacing;
         drop(turn);
-        Ok(permit)
+        Ok(slot)
     }
 
     /// The host asked for a pause (`Retry-After`): no request to it starts before `until`.
@@ -207,7 +252,8 @@ pub struct Hosts {
     /// Names whose latest visit ended in an opt-out (from the store, kept in step).
     opted_out: RwLock<HashMap<Domain, OptOut>>,
     spacing: Duration,
-    pub(super) in_flight: Arc<Semaphore>,
+    in_flight: Pool,
+    first_contact: Pool,
 }
 
 impl Hosts {
@@ -219,8 +265,22 @@ impl Hosts {
             exclude,
             opted_out: RwLock::new(HashMap::new()),
             spacing: Duration::from_secs_f64(1.0 / per_host_rps.max(1e-6)),
-            in_flight: Arc::new(Semaphore::new(concurrency.max(1))),
+            in_flight: Pool::new(concurrency),
+            first_contact: Pool::new(concurrency),
         }
+    }
+
+    /// The slots a request made as `contact` takes.
+    pub fn pool(&self, contact: Contact) -> &Pool {
+        match contact {
+            Contact::Known => &self.in_flight,
+            Contact::Probe => &self.first_contact,
+        }
+    }
+
+    /// Total time slots of each pool were held: (main, first contact).
+    pub fn slot_time(&self) -> (Duration, Duration) {
+        (self.in_flight.held(), self.first_contact.held())
     }
 
     /// The host of `name`, created on first use.
@@ -288,8 +348,8 @@ mod tests {
         let host = hosts.host(&Domain::parse("a.social").unwrap());
         let far = Instant::now() + Duration::from_secs(3600);
         let start = Instant::now();
-        drop(host.admit(&hosts.in_flight, far).await.unwrap());
-        drop(host.admit(&hosts.in_flight, far).await.unwrap());
+        drop(host.admit(hosts.pool(Contact::Known), far).await.unwrap());
+        drop(host.admit(hosts.pool(Contact::Known), far).await.unwrap());
         assert!(
             start.elapsed() >= Duration::from_millis(50),
             "1 / rps apart"
@@ -299,9 +359,9 @@ mod tests {
         host.robots(async { Ok(RobotsAnswer::Rules(robots)) })
             .await
             .unwrap();
-        drop(host.admit(&hosts.in_flight, far).await.unwrap());
+        drop(host.admit(hosts.pool(Contact::Known), far).await.unwrap());
         let before = Instant::now();
-        drop(host.admit(&hosts.in_flight, far).await.unwrap());
+        drop(host.admit(hosts.pool(Contact::Known), far).await.unwrap());
         assert!(
             before.elapsed() >= Duration::from_millis(290),
             "Crawl-delay"
@@ -310,7 +370,10 @@ mod tests {
         // A Retry-After outlives its request, and a deadline ends the wait.
         host.hold_off(Instant::now() + Duration::from_secs(60));
         let soon = Instant::now() + Duration::from_millis(100);
-        let late = host.admit(&hosts.in_flight, soon).await.unwrap_err();
+        let late = host
+            .admit(hosts.pool(Contact::Known), soon)
+            .await
+            .unwrap_err();
         assert_eq!(late.reason, FailureReason::Timeout);
         assert!(Instant::now() < soon + Duration::from_secs(30));
     }

@@ -6,36 +6,45 @@
 //! run) and Crawl-delay, its per-host rate and any `Retry-After` it sent, then a global
 //! in-flight slot ([`host`]). A resolver never reaches non-public addresses
 //! ([`resolve`]); redirects are followed by hand (at most [`MAX_REDIRECTS`] hops); every
-//! decoded body is capped ([`body`]).
+//! decoded body is capped ([`body`]). Certificates are checked against the system's roots
+//! plus `--ca-cert` ([`trust`]).
 //!
-//! Deadlines: `--timeout` bounds a whole request from its first byte sent, redirects and
-//! the body included; `Retry-After` waits come on top, at most `max_retry_wait` in total
-//! per request (3 × `--timeout`, at most 60 s), so a request ends within 4 × `--timeout`.
-//! A visit as a whole ends after [`VISIT_DEADLINE_TIMEOUTS`] × `--timeout`, the server's
-//! politeness waits included (waiting for a free global slot, the load of other servers,
-//! is not held against it). The global
-//! slot is held until the response body is read and the [`Page`] dropped, so
-//! `--concurrency` bounds both connections and body bytes in memory. Hostile servers cost
-//! a failure reason, nothing else.
+//! The first request of a visit to a host not known to be up is a probe
+//! ([`Contact::Probe`]): it has `--probe-timeout` instead of `--timeout`, and its slot
+//! comes from a pool of first-contact slots of its own, so hosts that accept a connection
+//! and never answer cannot hold the slots answering hosts need. Once anything is answered,
+//! the rest of the visit is [`Contact::Known`].
 //!
-//! Types: [`Fetcher`], [`Session`], [`FetchConfig`], [`Page`], [`FetchError`].
+//! Deadlines: `--timeout` (a probe: `--probe-timeout`) bounds a whole request from its
+//! first byte sent, redirects and the body included; `Retry-After` waits come on top, at
+//! most `max_retry_wait` in total per request (3 × `--timeout`, at most 60 s), so a request
+//! ends within 4 × `--timeout`. A visit as a whole ends after [`VISIT_DEADLINE_TIMEOUTS`] ×
+//! `--timeout`, the server's politeness waits included (waiting for a free global slot, the
+//! load of other servers, is not held against it). The global slot is held until the
+//! response body is read and the [`Page`] dropped, so `--concurrency` bounds both
+//! connections and body bytes in memory. Hostile servers cost a failure reason, nothing
+//! else.
+//!
+//! Types: [`Fetcher`], [`Session`], [`FetchConfig`], [`NetworkConfig`], [`Contact`],
+//! [`Page`], [`FetchError`].
 
 pub mod body;
 pub mod host;
 pub mod resolve;
 pub mod robots;
+pub mod trust;
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use ipnet::IpNet;
 use reqwest::header::{HeaderMap, ACCEPT, LOCATION, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
-use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 use url::Url;
 
@@ -43,9 +52,10 @@ use crate::domain::Domain;
 use crate::outcome::FailureReason;
 use crate::seeds::Exclusions;
 use body::{read_capped, BodyError};
-use host::{Host, Hosts, Refusal, RobotsAnswer};
-use resolve::{GuardedResolver, ResolveError};
+use host::{Host, Hosts, Refusal, RobotsAnswer, Slot};
+use resolve::{GuardedResolver, Lookup, ResolveError};
 use robots::Robots;
+use rustls::pki_types::CertificateDer;
 
 /// Redirect hops followed for one request.
 pub const MAX_REDIRECTS: usize = 5;
@@ -60,6 +70,8 @@ pub struct FetchConfig {
     pub user_agent: String,
     /// For the whole request: connecting, redirects, waiting and reading the body.
     pub timeout: Duration,
+    /// The same for a probe ([`Contact::Probe`]); at most `timeout`.
+    pub probe_timeout: Duration,
     pub connect_timeout: Duration,
     pub per_host_rps: f64,
     pub concurrency: usize,
@@ -71,6 +83,45 @@ pub struct FetchConfig {
     pub max_retries: u32,
     /// A `Retry-After` longer than this is not waited for: the request fails instead.
     pub max_retry_wait: Duration,
+    pub network: NetworkConfig,
+}
+
+/// Where names resolve, which addresses may be contacted and which certificate
+/// authorities are trusted.
+#[derive(Debug, Clone)]
+pub struct NetworkConfig {
+    /// Ask this DNS server instead of the system resolver (`--dns-server`).
+    pub dns_server: Option<SocketAddr>,
+    /// For one name's whole lookup.
+    pub dns_timeout: Duration,
+    /// Non-public ranges that may be contacted anyway (`--allow-address`).
+    pub allow_addresses: Vec<IpNet>,
+    /// Trusted on top of the system's roots (`--ca-cert`).
+    pub ca_certs: Vec<CertificateDer<'static>>,
+}
+
+impl Default for NetworkConfig {
+    /// The system resolver, public addresses only, the system's roots.
+    fn default() -> Self {
+        NetworkConfig {
+            dns_server: None,
+            dns_timeout: Duration::from_secs(5),
+            allow_addresses: Vec::new(),
+            ca_certs: Vec::new(),
+        }
+    }
+}
+
+/// Who a request goes to, which decides its timeout and its slots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Contact {
+    /// A host that answered on its latest visit, or the rest of a visit whose probe was
+    /// answered: the crawl's slots and `timeout`.
+    Known,
+    /// The first request of a visit to a host not known to be up (never seen, or silent
+    /// on its latest visit): `probe_timeout` and the first-contact slots, so hosts that
+    /// never answer cannot hold what answering hosts need.
+    Probe,
 }
 
 /// A response: its status, the host that finally answered (after redirects) and the
@@ -81,7 +132,7 @@ pub struct Page {
     pub status: StatusCode,
     pub host: Domain,
     pub body: Bytes,
-    _slot: OwnedSemaphorePermit,
+    _slot: Slot,
 }
 
 /// A request that produced no usable response, with the summary's failure category.
@@ -94,6 +145,8 @@ pub struct FetchError {
     /// robots.txt disallows the path). The reason is then `redirect`: that is how a
     /// visit can reach a host other than its own.
     pub refused: Option<Refusal>,
+    /// The DNS said the name does not exist (NXDOMAIN, reason `dns`).
+    pub nonexistent: bool,
 }
 
 impl FetchError {
@@ -102,6 +155,7 @@ impl FetchError {
             reason,
             detail: detail.into(),
             refused: None,
+            nonexistent: false,
         }
     }
 
@@ -114,6 +168,7 @@ impl FetchError {
                 refusal.how.as_str()
             ),
             refused: Some(refusal),
+            nonexistent: false,
         }
     }
 }
@@ -132,6 +187,8 @@ pub struct Session<'a> {
     fetcher: &'a Fetcher,
     origin: Domain,
     deadline: Instant,
+    /// Nothing answered yet in a visit that started as a [`Contact::Probe`].
+    probing: AtomicBool,
 }
 
 /// One request, as the redirect loop carries it from hop to hop.
@@ -154,8 +211,15 @@ impl Fetcher {
                 .parse()
                 .expect("a valid header"),
         );
+        let roots = config
+            .network
+            .ca_certs
+            .iter()
+            .map(|der| reqwest::Certificate::from_der(der))
+            .collect::<Result<Vec<_>, _>>()?;
         let client = reqwest::Client::builder()
             .user_agent(&config.user_agent)
+            .tls_certs_merge(roots)
             .default_headers(headers)
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
@@ -165,9 +229,7 @@ impl Fetcher {
             // visits that just ended pile up faster than they expire, so only without them
             // does --concurrency bound the open connections (and file descriptors).
             .pool_max_idle_per_host(0)
-            .dns_resolver(Arc::new(GuardedResolver {
-                connect_to: config.connect_to,
-            }))
+            .dns_resolver(Arc::new(resolver(&config)?))
             .build()?;
         Ok(Fetcher {
             client,
@@ -202,19 +264,22 @@ impl Fetcher {
     }
 
     /// A visit to `origin` starts now; its deadline is [`VISIT_DEADLINE_TIMEOUTS`] ×
-    /// `--timeout` away.
-    pub fn session(&self, origin: Domain) -> Session<'_> {
+    /// `--timeout` away. `contact` is how its first request is made.
+    pub fn session(&self, origin: Domain, contact: Contact) -> Session<'_> {
         let total = self.config.timeout.saturating_mul(VISIT_DEADLINE_TIMEOUTS);
         Session {
             fetcher: self,
             origin,
             deadline: far(Instant::now(), total),
+            probing: AtomicBool::new(contact == Contact::Probe),
         }
     }
 
     /// One request on its own (a session of one).
     pub async fn get(&self, host: &Domain, path: &str, cap: usize) -> Result<Page, FetchError> {
-        self.session(host.clone()).get(host, path, cap).await
+        self.session(host.clone(), Contact::Known)
+            .get(host, path, cap)
+            .await
     }
 
     /// The URL for `path` on `host`, in the scheme this crawl uses.
@@ -241,12 +306,18 @@ impl Fetcher {
         loop {
             let host = self.hosts.host(&request.host);
             let until = deadline.unwrap_or(session.deadline);
-            let slot = self.admit(session, &host, &request.url, until).await?;
+            let contact = session.contact();
+            let slot = self
+                .admit(session, &host, &request.url, contact, until)
+                .await?;
             let until = *deadline.get_or_insert_with(|| {
-                far(Instant::now(), self.config.timeout).min(session.deadline)
+                far(Instant::now(), self.timeout(contact)).min(session.deadline)
             });
             let sent = self.send(&request, until).await;
             host.answered(sent.as_ref().map(|_| ()));
+            if sent.is_ok() {
+                session.answered();
+            }
             let response = sent?;
             let status = response.status();
             if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
@@ -285,10 +356,18 @@ impl Fetcher {
         session: &Session<'_>,
         host: &Host,
         url: &Url,
+        contact: Contact,
         deadline: Instant,
-    ) -> Result<OwnedSemaphorePermit, FetchError> {
+    ) -> Result<Slot, FetchError> {
         self.gate(session, host, url).await?;
-        host.admit(&self.hosts.in_flight, deadline).await
+        host.admit(self.hosts.pool(contact), deadline).await
+    }
+
+    fn timeout(&self, contact: Contact) -> Duration {
+        match contact {
+            Contact::Known => self.config.timeout,
+            Contact::Probe => self.config.probe_timeout.min(self.config.timeout),
+        }
     }
 
     /// The gates of one hop: no request to an excluded or (another name than the visit's)
@@ -503,6 +582,19 @@ impl Session<'_> {
         &self.origin
     }
 
+    /// How the next request is made: a probe until something was answered.
+    fn contact(&self) -> Contact {
+        if self.probing.load(Ordering::Relaxed) {
+            Contact::Probe
+        } else {
+            Contact::Known
+        }
+    }
+
+    fn answered(&self) {
+        self.probing.store(false, Ordering::Relaxed);
+    }
+
     pub async fn get(&self, host: &Domain, path: &str, cap: usize) -> Result<Page, FetchError> {
         self.send(Method::GET, host, path, None, cap).await
     }
@@ -546,6 +638,22 @@ impl Session<'_> {
     }
 }
 
+/// The resolver of a crawl: every name to `--connect-to`, else through `--dns-server`,
+/// else through the system's resolver.
+fn resolver(config: &FetchConfig) -> anyhow::Result<GuardedResolver> {
+    let net = &config.network;
+    let lookup = match (config.connect_to, net.dns_server) {
+        (Some(addr), _) => Lookup::Fixed(addr),
+        (None, Some(server)) => Lookup::server(server, net.dns_timeout)?,
+        (None, None) => Lookup::System,
+    };
+    Ok(GuardedResolver::new(
+        lookup,
+        net.allow_addresses.clone(),
+        net.dns_timeout,
+    ))
+}
+
 /// `Retry-After` in seconds (HTTP dates are treated as "soon": servers that send them
 /// are rare and a date far ahead would be refused by the wait cap anyway). Any u64 is
 /// safe: the wait is capped before it is added to a clock.
@@ -577,17 +685,19 @@ fn classify_body(error: &reqwest::Error, url: &Url) -> FetchError {
 
 /// Sorts a transport error into the summary's categories.
 fn classify(error: &reqwest::Error, url: &Url) -> FetchError {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(e) = source {
+    for e in causes(error) {
         if let Some(resolve) = e.downcast_ref::<ResolveError>() {
             let reason = match resolve {
                 ResolveError::Forbidden { .. } => FailureReason::ForbiddenAddress,
                 _ => FailureReason::Dns,
             };
-            return FetchError::new(reason, resolve.to_string());
+            let mut failure = FetchError::new(reason, resolve.to_string());
+            failure.nonexistent = matches!(resolve, ResolveError::NxDomain { .. });
+            return failure;
         }
-        if e.downcast_ref::<rustls::Error>().is_some() {
-            return FetchError::new(FailureReason::Tls, format!("{url}: {e}"));
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+            let detail = format!("{url}: {}", trust::tls_failure(tls));
+            return FetchError::new(FailureReason::Tls, detail);
         }
         // The server answered, but not in HTTP: a garbage status line, HTTP/0.9, an
         // invalid Content-Length.
@@ -599,7 +709,6 @@ fn classify(error: &reqwest::Error, url: &Url) -> FetchError {
                 format!("{url}: {}", error_chain(error)),
             );
         }
-        source = e.source();
     }
     let detail = format!("{url}: {}", error_chain(error));
     if out_of_local_resources(error) {
@@ -614,17 +723,32 @@ fn classify(error: &reqwest::Error, url: &Url) -> FetchError {
 
 /// Errors that are ours, not the server's: too many open files, no buffer space.
 fn out_of_local_resources(error: &reqwest::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(e) = source {
-        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+    causes(error).any(|e| {
+        e.downcast_ref::<std::io::Error>()
             // EMFILE, ENFILE, ENOBUFS, ENOMEM
-            if matches!(io.raw_os_error(), Some(24 | 23 | 105 | 12)) {
-                return true;
-            }
+            .is_some_and(|io| matches!(io.raw_os_error(), Some(24 | 23 | 105 | 12)))
+    })
+}
+
+/// An error and its causes, including the error an `io::Error` wraps: its `source()`
+/// skips that one (rustls reports handshake failures that way).
+fn causes<'e>(
+    error: &'e (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'e (dyn std::error::Error + 'static)> {
+    let mut pending = vec![error];
+    std::iter::from_fn(move || {
+        let e = pending.pop()?;
+        if let Some(source) = e.source() {
+            pending.push(source);
         }
-        source = e.source();
-    }
-    false
+        if let Some(inner) = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            pending.push(inner);
+        }
+        Some(e)
+    })
 }
 
 fn error_chain(error: &dyn std::error::Error) -> String {

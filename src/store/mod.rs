@@ -10,9 +10,9 @@
 //! - `runs`: run id → [`RunRecord`] (JSON)
 //! - `meta`: `format` → the on-disk format version
 //!
-//! Writes become durable at [`Store::flush`]; the crawler flushes after every batch of
-//! outcomes so a SIGKILL loses at most the visits still in flight, never a stored
-//! snapshot. sled holds an exclusive file lock, so a second process fails at once with
+//! Writes become durable at [`Store::flush`]; the crawler flushes in the background about
+//! once a second (`crawl::commit`), so a SIGKILL loses at most the visits of the last
+//! second, never a snapshot whose flush completed. sled holds an exclusive file lock, so a second process fails at once with
 //! [`StoreError::Locked`].
 //!
 //! Types: [`Store`], [`StoreError`], and the records in [`record`].
