@@ -378,6 +378,31 @@ mod tests {
         assert!(Instant::now() < soon + Duration::from_secs(30));
     }
 
+    #[tokio::test]
+    async fn first_contacts_have_slots_of_their_own_and_held_time_is_counted() {
+        let hosts = Hosts::new(1, 1000.0, Exclusions::default());
+        let far = Instant::now() + Duration::from_secs(3600);
+        let known = hosts.host(&Domain::parse("up.social").unwrap());
+        let probed = hosts.host(&Domain::parse("new.social").unwrap());
+        let held = known.admit(hosts.pool(Contact::Known), far).await.unwrap();
+        // The only main slot is taken: a probe still gets one at once.
+        let probe = tokio::time::timeout(
+            Duration::from_secs(5),
+            probed.admit(hosts.pool(Contact::Probe), far),
+        )
+        .await
+        .expect("a probe does not wait for the main slots")
+        .unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        drop((held, probe));
+        let (main, first_contact) = hosts.slot_time();
+        assert!(main >= Duration::from_millis(50), "{main:?}");
+        assert!(
+            first_contact >= Duration::from_millis(50),
+            "{first_contact:?}"
+        );
+    }
+
     #[test]
     fn a_host_that_never_answers_is_given_up_for_the_run() {
         let hosts = Hosts::new(1, 1.0, Exclusions::default());
