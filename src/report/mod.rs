@@ -8,18 +8,20 @@
 //!
 //! Types: [`Scope`] (which day or period), [`ReportError`]; re-exported from the
 //! submodules: [`Report`], [`DayOnly`], [`PeriodReport`], [`DayReport`], [`Filter`],
-//! [`Health`], [`RebuildSummary`].
+//! [`Health`], [`RebuildSummary`], [`PeriodSignups`], [`Wave`].
 
 pub mod headline;
 pub mod period;
 pub mod rebuild;
 pub mod stats;
 pub mod suspect;
+pub mod waves;
 pub mod window;
 
-pub use period::{DayOnly, PeriodReport, Report};
+pub use period::{DayOnly, PeriodReport, PeriodSignups, Report};
 pub use rebuild::{rebuild, RebuildSummary};
 pub use stats::{DayReport, Filter, Health};
+pub use waves::Wave;
 
 use std::collections::HashMap;
 
@@ -28,10 +30,10 @@ use crate::store::{ServerRecord, Store, StoreError};
 use stats::{Census, CARRY_DAYS};
 use window::Window;
 
-/// How many days before the first reported day the window starts: a reported day uses
-/// readings up to [`CARRY_DAYS`] old, which the suspect rules judge against the
-/// [`suspect::LOOKBACK_DAYS`] before them.
-pub const WINDOW_DAYS: i64 = CARRY_DAYS + suspect::LOOKBACK_DAYS;
+/// How many days before the first reported day the window starts: a reported day is
+/// compared with the day before (its growth), which uses readings up to [`CARRY_DAYS`]
+/// old, which the suspect rules judge against the [`suspect::LOOKBACK_DAYS`] before them.
+pub const WINDOW_DAYS: i64 = 1 + CARRY_DAYS + suspect::LOOKBACK_DAYS;
 
 /// Which day or period to report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,6 +106,57 @@ fn known_software(
 /// Builds the report for `scope`, counting what `filter` says.
 pub fn build(store: &Store, scope: Scope, filter: &Filter) -> Result<Report, ReportError> {
     let crawl_days = store.crawl_days()?;
+    let (since, until) = bounds(store, &crawl_days, scope)?;
+    let census = load(store, &crawl_days, since, until, filter)?;
+    let software = filter.software_name();
+    let software = software.as_deref();
+    let days: Vec<DayReport> = Day::range(since, until).map(|d| census.day(d)).collect();
+    Ok(match scope {
+        Scope::Day(_) => {
+            let day = days.into_iter().next().expect("one day");
+            Report::Day(DayOnly {
+                headline: headline::day(&day, software),
+                day,
+            })
+        }
+        Scope::Period { .. } => Report::Period(PeriodReport::new(&census, days, software)),
+    })
+}
+
+/// The periods of `lengths` days ending on `until` (each starting no earlier than the
+/// first crawl day), from one load of the history: what the daily job publishes.
+pub fn build_periods(
+    store: &Store,
+    until: Day,
+    lengths: &[i64],
+    filter: &Filter,
+) -> Result<Vec<PeriodReport>, ReportError> {
+    let crawl_days = store.crawl_days()?;
+    let first = crawl_days.first().copied().unwrap_or(until);
+    let since = |length: i64| until.add_days(-length).max(first);
+    let earliest = lengths.iter().map(|&l| since(l)).min().unwrap_or(until);
+    let (earliest, until) = bounds(
+        store,
+        &crawl_days,
+        Scope::Period {
+            since: earliest,
+            until: Some(until),
+        },
+    )?;
+    let census = load(store, &crawl_days, earliest, until, filter)?;
+    let days: Vec<DayReport> = Day::range(earliest, until).map(|d| census.day(d)).collect();
+    let software = filter.software_name();
+    Ok(lengths
+        .iter()
+        .map(|&length| {
+            let skip = since(length).days_since(earliest) as usize;
+            PeriodReport::new(&census, days[skip..].to_vec(), software.as_deref())
+        })
+        .collect())
+}
+
+/// The first and last day `scope` reports, checked against the census's days.
+fn bounds(store: &Store, crawl_days: &[Day], scope: Scope) -> Result<(Day, Day), ReportError> {
     let (Some(&first), Some(&last)) = (crawl_days.first(), crawl_days.last()) else {
         return Err(StoreError::Empty {
             path: store.path().to_path_buf(),
@@ -117,10 +170,10 @@ pub fn build(store: &Store, scope: Scope, filter: &Filter) -> Result<Report, Rep
             Err(ReportError::UnknownDay { day, first, last })
         }
     };
-    let (since, until) = match scope {
+    match scope {
         Scope::Day(day) => {
             let day = known(day.unwrap_or(last))?;
-            (day, day)
+            Ok((day, day))
         }
         Scope::Period { since, until } => {
             let until = known(until.unwrap_or(last))?;
@@ -128,32 +181,29 @@ pub fn build(store: &Store, scope: Scope, filter: &Filter) -> Result<Report, Rep
             if since > until {
                 return Err(ReportError::Reversed { since, until });
             }
-            (since, until)
+            Ok((since, until))
         }
-    };
+    }
+}
+
+/// The census that computes the days `since` through `until` and the day before.
+fn load(
+    store: &Store,
+    crawl_days: &[Day],
+    since: Day,
+    until: Day,
+    filter: &Filter,
+) -> Result<Census, ReportError> {
     let records: Vec<ServerRecord> = store.servers().collect::<Result<_, _>>()?;
     let window = Window::load(store, since.add_days(-WINDOW_DAYS), until)?;
     if let Some(name) = filter.software_name() {
         known_software(&records, &window, &name)?;
     }
-    let census = Census::new(
+    Ok(Census::new(
         window,
         &records,
-        &crawl_days,
-        since.add_days(-CARRY_DAYS),
+        crawl_days,
+        since.add_days(-1 - CARRY_DAYS),
         filter,
-    );
-    let software = filter.software_name();
-    let software = software.as_deref();
-    let days: Vec<DayReport> = Day::range(since, until).map(|d| census.day(d)).collect();
-    Ok(match scope {
-        Scope::Day(_) => {
-            let day = days.into_iter().next().expect("one day");
-            Report::Day(DayOnly {
-                headline: headline::day(&day, software),
-                day,
-            })
-        }
-        Scope::Period { .. } => Report::Period(PeriodReport::new(days, software)),
-    })
+    ))
 }
