@@ -24,6 +24,24 @@ fn kib_field(file: &str, field: &str) -> Option<u64> {
     Some(kib * 1024)
 }
 
+/// Runs `command` to its end and returns its wall time in seconds and its peak
+/// resident memory (from the kernel's accounting of the child, `wait4`).
+pub fn run_child(command: &mut std::process::Command) -> std::io::Result<(f64, Option<u64>, bool)> {
+    let clock = std::time::Instant::now();
+    let child = command.spawn()?;
+    let mut status = 0;
+    // SAFETY: rusage is plain data the kernel fills; the pid is our own child, waited once.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    if pid < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+    // ru_maxrss is in KiB on Linux.
+    let peak = u64::try_from(usage.ru_maxrss).ok().map(|kib| kib * 1024);
+    Ok((clock.elapsed().as_secs_f64(), peak, ok))
+}
+
 /// Resident memory now.
 pub fn rss() -> Option<u64> {
     kib_field("/proc/self/status", "VmRSS")

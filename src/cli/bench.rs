@@ -122,7 +122,9 @@ pub async fn run(command: &BenchCommand, cli: &Cli) -> anyhow::Result<()> {
             };
             let bar = progress(cli, "days written");
             let keep = args.output.keep.as_deref();
-            let result = tokio::task::block_in_place(|| report::run(&bench, keep, &bar))?;
+            // Reports are timed as processes of this very binary.
+            let exe = std::env::current_exe()?;
+            let result = tokio::task::block_in_place(|| report::run(&bench, &exe, keep, &bar))?;
             args.output.print(&result, || result.table())
         }
     }

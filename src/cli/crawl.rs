@@ -202,6 +202,8 @@ pub async fn crawl_with_progress(args: &CrawlArgs, cli: &Cli) -> anyhow::Result<
     );
     let summary = crawl::crawl(&store, &options, &progress).await?;
     progress.finish_and_clear();
+    // The run's days are complete: their summaries are derived now, once.
+    crate::report::derive::settle(&store)?;
     tracing::info!(
         attempted = summary.attempted,
         up = summary.up,

@@ -65,6 +65,9 @@ pub enum Command {
     /// snapshot history (after a restore, an upgrade, or a suspected inconsistency).
     /// Costs one pass over all snapshots.
     Rebuild,
+    /// Convert a database written by an older fedicensus to this build's format, in
+    /// place and losing nothing (crawls do it by themselves; reports ask for it).
+    Upgrade,
 }
 
 /// Parses arguments, runs the command, and turns its result into an exit code.
@@ -86,6 +89,7 @@ pub fn main() -> ExitCode {
             Command::Crawl(args) => crawl::run(args, &cli).await,
             Command::Report(args) => report::run(args, &cli.db).map(|()| ExitCode::SUCCESS),
             Command::Rebuild => rebuild(&cli),
+            Command::Upgrade => upgrade(&cli),
             Command::Daily(args) => daily::run(args, &cli).await,
             Command::Demo(args) => demo::run(args, &cli).await,
             Command::Server(args) => server::run(args, &cli).map(|()| ExitCode::SUCCESS),
@@ -102,11 +106,24 @@ pub fn main() -> ExitCode {
 }
 
 fn rebuild(cli: &Cli) -> anyhow::Result<ExitCode> {
-    let store = crate::store::Store::open_existing(&cli.db)?;
+    let store = crate::store::Store::open_upgrading(&cli.db)?;
     let done = crate::report::rebuild(&store)?;
     println!(
-        "rebuilt {} daily rollup entries; {} of {} server records corrected",
-        done.daily_entries, done.servers_updated, done.servers
+        "rebuilt {} day summaries; {} of {} server records corrected; {} fresh snapshots sealed",
+        done.days, done.servers_updated, done.servers, done.sealed
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn upgrade(cli: &Cli) -> anyhow::Result<ExitCode> {
+    let store = crate::store::Store::open_upgrading(&cli.db)?;
+    let days = crate::report::derive::settle(&store)?;
+    println!(
+        "the database at {} is in format {}: {} snapshots of {} servers, {days} day summaries derived",
+        cli.db.display(),
+        crate::store::FORMAT,
+        store.snapshot_count(),
+        store.server_count()
     );
     Ok(ExitCode::SUCCESS)
 }

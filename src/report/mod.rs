@@ -1,15 +1,17 @@
 //! Reports: what the census says about a day or a period, every statistic defined once
 //! (in [`stats`] and [`suspect`]).
 //!
-//! A report reads the `daily` rollup over a bounded window, never the full history:
-//! from [`WINDOW_DAYS`] before the first reported day through the last, once, plus the
-//! server records (for `first_up` and opt-outs). Cost: O(servers × (WINDOW_DAYS +
-//! reported days)) to load and judge, then O(servers × log window) per reported day.
+//! A report reads one stored summary per reported day ([`derive`]): O(reported days),
+//! whatever the number of servers or the length of the history. A day without a
+//! summary (a crawl still running, a late write not yet settled) is computed from the
+//! history over a bounded window: from [`WINDOW_DAYS`] before it, one group of servers
+//! at a time, O(servers × (WINDOW_DAYS + such days))).
 //!
 //! Types: [`Scope`] (which day or period), [`ReportError`]; re-exported from the
 //! submodules: [`Report`], [`DayOnly`], [`PeriodReport`], [`DayReport`], [`Filter`],
 //! [`RebuildSummary`].
 
+pub mod derive;
 pub mod headline;
 pub mod period;
 pub mod rebuild;
@@ -22,14 +24,16 @@ pub use rebuild::{rebuild, RebuildSummary};
 pub use stats::{DayReport, Filter};
 
 use crate::day::Day;
-use crate::store::{ServerRecord, Store, StoreError};
-use stats::{Census, CARRY_DAYS};
-use window::Window;
+use crate::store::{Store, StoreError, REACH_DAYS};
+use stats::CARRY_DAYS;
 
 /// How many days before the first reported day the window starts: a reported day uses
 /// readings up to [`CARRY_DAYS`] old, which the suspect rules judge against the
 /// [`suspect::LOOKBACK_DAYS`] before them.
 pub const WINDOW_DAYS: i64 = CARRY_DAYS + suspect::LOOKBACK_DAYS;
+
+// The store invalidates summaries over the same reach as a report's window.
+const _: () = assert!(WINDOW_DAYS == REACH_DAYS);
 
 /// Which day or period to report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,18 +88,14 @@ pub fn build(store: &Store, scope: Scope, filter: &Filter) -> Result<Report, Rep
             (since, until)
         }
     };
-    let records: Vec<ServerRecord> = store.servers().collect::<Result<_, _>>()?;
-    let window = Window::load(store, since.add_days(-WINDOW_DAYS), until)?;
-    let census = Census::new(
-        window,
-        &records,
-        &crawl_days,
-        since.add_days(-CARRY_DAYS),
-        filter,
-    );
+    let summaries = derive::summaries(store, since, until)?;
+    let crawl_days = crawl_days.into_iter().collect();
+    let days: Vec<DayReport> = summaries
+        .iter()
+        .map(|(&d, summary)| derive::assemble(summary, d, first, &crawl_days, filter))
+        .collect::<Result<_, _>>()?;
     let software = filter.software_name();
     let software = software.as_deref();
-    let days: Vec<DayReport> = Day::range(since, until).map(|d| census.day(d)).collect();
     Ok(match scope {
         Scope::Day(_) => {
             let day = days.into_iter().next().expect("one day");

@@ -23,7 +23,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::day::Day;
 use crate::domain::Domain;
@@ -116,20 +116,20 @@ pub struct ServerCounts {
     pub excluded: u64,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserCounts {
     pub total: i64,
     pub active_month: i64,
     pub active_halfyear: i64,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PostCounts {
     pub local: i64,
 }
 
 /// How many of the counting servers reported each number.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Coverage {
     pub users_total: u64,
     pub active_month: u64,
@@ -178,6 +178,18 @@ pub struct Census {
     include_suspect: bool,
 }
 
+/// One server as it stands on a day: its latest reading on or before the day, how many
+/// days ago that was, and the suspect verdict on it.
+pub struct Fact<'a> {
+    pub domain: &'a Domain,
+    pub reading: &'a Reading,
+    /// Days since the reading (0: observed on the day).
+    pub silent: i64,
+    pub verdict: Option<&'a Reason>,
+    /// Whether the server's first successful snapshot was taken on the day.
+    pub first_up_today: bool,
+}
+
 impl Census {
     /// `judged_from`: the earliest day whose readings a reported day may use (the first
     /// reported day minus [`CARRY_DAYS`]); the window must start at least
@@ -185,6 +197,20 @@ impl Census {
     pub fn new(
         window: Window,
         records: &[ServerRecord],
+        crawl_days: &[Day],
+        judged_from: Day,
+        filter: &Filter,
+    ) -> Census {
+        let farms = suspect::farms(records);
+        Census::judged(window, records, farms, crawl_days, judged_from, filter)
+    }
+
+    /// [`Census::new`] with the spam-farm verdicts given: they depend on every server's
+    /// record, so a census of a part of the servers takes them from the whole.
+    pub fn judged(
+        window: Window,
+        records: &[ServerRecord],
+        farms: HashMap<Domain, Reason>,
         crawl_days: &[Day],
         judged_from: Day,
         filter: &Filter,
@@ -218,12 +244,37 @@ impl Census {
                 .filter(|r| matches!(r.status, Status::OptedOut { .. }))
                 .map(|r| r.domain.clone())
                 .collect(),
-            farms: suspect::farms(records),
+            farms,
             baseline: crawl_days.first().copied().unwrap_or(judged_from),
             crawl_days: crawl_days.iter().copied().collect(),
             software: filter.software_name(),
             include_suspect: filter.include_suspect,
         }
+    }
+
+    /// Every server that is not opted out and has a reading on or before `d`, in
+    /// domain order.
+    pub fn facts(&self, d: Day) -> impl Iterator<Item = Fact<'_>> {
+        self.series.iter().filter_map(move |series| {
+            if self.opted_out.contains(&series.domain) {
+                return None;
+            }
+            let i = series
+                .readings
+                .partition_point(|r| r.day <= d)
+                .checked_sub(1)?;
+            let reading = &series.readings[i];
+            Some(Fact {
+                domain: &series.domain,
+                reading,
+                silent: d.days_since(reading.day),
+                verdict: self
+                    .farms
+                    .get(&series.domain)
+                    .or(series.verdicts[i].as_ref()),
+                first_up_today: self.first_up.get(&series.domain) == Some(&d),
+            })
+        })
     }
 
     /// The numbers of day `d` (see the module doc for every definition).
@@ -236,35 +287,21 @@ impl Census {
         let mut by_software: BTreeMap<Arc<str>, SoftwareRow> = BTreeMap::new();
         let mut flagged = Vec::new();
 
-        for series in &self.series {
-            if self.opted_out.contains(&series.domain) {
-                continue;
-            }
-            let Some(i) = series
-                .readings
-                .partition_point(|r| r.day <= d)
-                .checked_sub(1)
-            else {
-                continue;
-            };
-            let r = &series.readings[i];
+        for fact in self.facts(d) {
+            let r = fact.reading;
             if self.software.as_deref().is_some_and(|s| s != &*r.software) {
                 continue;
             }
-            let silent = d.days_since(r.day);
+            let silent = fact.silent;
             if silent == GONE_DAYS {
                 servers.gone += 1;
             }
             if silent > CARRY_DAYS {
                 continue;
             }
-            let verdict = self
-                .farms
-                .get(&series.domain)
-                .or(series.verdicts[i].as_ref());
-            if let Some(reason) = verdict {
+            if let Some(reason) = fact.verdict {
                 flagged.push(Flagged {
-                    domain: series.domain.clone(),
+                    domain: fact.domain.clone(),
                     rule: reason.rule(),
                     reason: reason.to_string(),
                 });
@@ -275,7 +312,7 @@ impl Census {
             }
             if silent == 0 {
                 servers.observed += 1;
-                if self.first_up.get(&series.domain) == Some(&d) {
+                if fact.first_up_today {
                     new += 1;
                 }
             } else {
@@ -313,38 +350,19 @@ impl Census {
         }
         servers.up = servers.observed + servers.carried_forward;
 
-        let mut notes = Vec::new();
-        if d == self.baseline {
-            notes.push(format!(
-                "{} is the first day of the census: every server is a baseline, so no \
-                 servers are counted as new.",
-                d.in_words()
-            ));
-        } else {
+        if d != self.baseline {
             servers.new = Some(new);
         }
-        if !self.crawl_days.contains(&d) {
-            notes.push(format!(
-                "No crawl ran on {}: every server counted is carried forward from an \
-                 earlier day.",
-                d.in_words()
-            ));
-        }
-        if let Some(software) = &self.software {
-            notes.push(format!("Only servers running {software} are counted."));
-        }
-        if self.include_suspect && !flagged.is_empty() {
-            notes.push(format!(
-                "Suspect data is included: {} flagged by the suspect-data rules {} counted.",
-                plural(flagged.len() as u64, "server", "servers"),
-                if flagged.len() == 1 { "is" } else { "are" }
-            ));
-        }
-
+        let notes = notes(
+            d,
+            self.baseline,
+            &self.crawl_days,
+            self.software.as_deref(),
+            self.include_suspect,
+            flagged.len(),
+        );
         let mut by_software: Vec<SoftwareRow> = by_software.into_values().collect();
-        by_software.sort_by(|a, b| {
-            (b.active_month, b.servers, &a.software).cmp(&(a.active_month, a.servers, &b.software))
-        });
+        sort_software(&mut by_software);
         let (excluded, suspect_included) = if self.include_suspect {
             (Vec::new(), flagged)
         } else {
@@ -362,6 +380,52 @@ impl Census {
             notes,
         }
     }
+}
+
+/// The per-software table's order: most monthly active users first, then most
+/// servers, then by name.
+pub fn sort_software(rows: &mut [SoftwareRow]) {
+    rows.sort_by(|a, b| {
+        (b.active_month, b.servers, &a.software).cmp(&(a.active_month, a.servers, &b.software))
+    });
+}
+
+/// The notes under day `d`'s numbers: the baseline day, a day without a crawl, the
+/// software filter, and suspect data counted (`flagged` servers).
+pub fn notes(
+    d: Day,
+    baseline: Day,
+    crawl_days: &BTreeSet<Day>,
+    software: Option<&str>,
+    include_suspect: bool,
+    flagged: usize,
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    if d == baseline {
+        notes.push(format!(
+            "{} is the first day of the census: every server is a baseline, so no \
+             servers are counted as new.",
+            d.in_words()
+        ));
+    }
+    if !crawl_days.contains(&d) {
+        notes.push(format!(
+            "No crawl ran on {}: every server counted is carried forward from an \
+             earlier day.",
+            d.in_words()
+        ));
+    }
+    if let Some(software) = software {
+        notes.push(format!("Only servers running {software} are counted."));
+    }
+    if include_suspect && flagged > 0 {
+        notes.push(format!(
+            "Suspect data is included: {} flagged by the suspect-data rules {} counted.",
+            plural(flagged as u64, "server", "servers"),
+            if flagged == 1 { "is" } else { "are" }
+        ));
+    }
+    notes
 }
 
 #[cfg(test)]

@@ -77,8 +77,18 @@ pub enum Reason {
     },
 }
 
+/// Every rule's machine name, as [`Reason::rule`] gives it.
+pub const RULES: [&str; 6] = [
+    "negative",
+    "too_many_users",
+    "active_above_total",
+    "jump",
+    "stuck",
+    "farm",
+];
+
 impl Reason {
-    /// A stable machine name for the rule, for JSON consumers.
+    /// A stable machine name for the rule, for JSON consumers (one of [`RULES`]).
     pub fn rule(&self) -> &'static str {
         match self {
             Reason::Negative { .. } => "negative",

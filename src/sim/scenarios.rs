@@ -201,7 +201,7 @@ impl World {
                 if i == OPTED_OUT {
                     s = s.with(Behaviour::RobotsDisallowAll);
                 }
-                if WAVE_FLAKY.contains(&i) && draw(i as u64, u64::from(day)) % 4 == 0 {
+                if WAVE_FLAKY.contains(&i) && draw(i as u64, u64::from(day)).is_multiple_of(4) {
                     s = s.with(Behaviour::Dead);
                 }
                 s

@@ -1,0 +1,391 @@
+//! The per-day census, derived once and stored: what a report needs of a day, so a
+//! report reads one small value per day instead of re-reading and re-judging 75 days
+//! of history.
+//!
+//! A [`DaySummary`] holds, per software, the sums over the servers that count
+//! ([`Part`]: observed, carried forward, new, users, posts and coverage), the same sums
+//! over the suspect servers apart, the servers gone that day, and the suspect list with
+//! reasons. Any report filter (`--software`, `--include-suspect`) is then a selection
+//! and a sum ([`assemble`]), equal to what [`Census::day`] computes from the history
+//! (a property test checks that, field by field).
+//!
+//! When it is computed: after every crawl run and every bulk load ([`settle`]), for
+//! each day of the census that has no stored summary. A write that can change a past
+//! day removes that day's summary (see `store` module docs: a snapshot on day W
+//! reaches days W..=W+[`WINDOW_DAYS`]; a change of a server's first-up time, opt-out or
+//! alias status reaches every day from its first-up day), and a report computes the
+//! days that lack one in memory with the same code, without writing.
+//!
+//! Computing days costs one pass over the blocks of the days concerned and the
+//! [`WINDOW_DAYS`] before them, one group of servers at a time (memory: one group's
+//! window, not the whole census).
+//!
+//! Types: [`DaySummary`], [`Part`], [`SoftwareDay`], [`StoredFlag`]; functions
+//! [`derive_days`], [`assemble`], [`settle`], [`summaries`].
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use crate::day::Day;
+use crate::domain::Domain;
+use crate::report::stats::{
+    self, Census, Coverage, DayReport, Fact, Filter, Flagged, PostCounts, ServerCounts,
+    SoftwareRow, UserCounts, CARRY_DAYS,
+};
+use crate::report::suspect;
+use crate::report::window::Window;
+use crate::report::WINDOW_DAYS;
+use crate::store::{ServerRecord, Store, StoreError};
+
+/// What a set of counting servers adds up to on one day.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Part {
+    pub observed: u64,
+    pub carried_forward: u64,
+    pub new: u64,
+    pub users: UserCounts,
+    pub posts: PostCounts,
+    pub coverage: Coverage,
+}
+
+/// One software's part of a day.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SoftwareDay {
+    /// Servers that count.
+    pub clean: Part,
+    /// Servers that would count but are suspect.
+    pub suspect: Part,
+    /// Servers that reached [`stats::GONE_DAYS`] silent days (suspect or not).
+    pub gone: u64,
+}
+
+/// A suspect server of the day, with its software so a `--software` report can select.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredFlag {
+    pub domain: Domain,
+    pub software: String,
+    pub rule: String,
+    pub reason: String,
+}
+
+/// Everything a report needs of one day.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DaySummary {
+    pub software: BTreeMap<String, SoftwareDay>,
+    /// In domain order.
+    pub flagged: Vec<StoredFlag>,
+}
+
+impl Part {
+    fn count(&mut self, fact: &Fact) {
+        if fact.silent == 0 {
+            self.observed += 1;
+            self.new += u64::from(fact.first_up_today);
+        } else {
+            self.carried_forward += 1;
+        }
+        let r = fact.reading;
+        let add = |sum: &mut i64, covered: &mut u64, value: Option<i64>| {
+            if let Some(v) = value {
+                *sum = sum.saturating_add(v);
+                *covered += 1;
+            }
+        };
+        let c = &mut self.coverage;
+        add(&mut self.users.total, &mut c.users_total, r.users_total);
+        add(
+            &mut self.users.active_month,
+            &mut c.active_month,
+            r.active_month,
+        );
+        add(
+            &mut self.users.active_halfyear,
+            &mut c.active_halfyear,
+            r.active_halfyear,
+        );
+        add(&mut self.posts.local, &mut c.local_posts, r.local_posts);
+    }
+
+    fn absorb(&mut self, other: &Part) {
+        self.observed += other.observed;
+        self.carried_forward += other.carried_forward;
+        self.new += other.new;
+        let sum = |a: &mut i64, b: i64| *a = a.saturating_add(b);
+        sum(&mut self.users.total, other.users.total);
+        sum(&mut self.users.active_month, other.users.active_month);
+        sum(&mut self.users.active_halfyear, other.users.active_halfyear);
+        sum(&mut self.posts.local, other.posts.local);
+        let c = &mut self.coverage;
+        c.users_total += other.coverage.users_total;
+        c.active_month += other.coverage.active_month;
+        c.active_halfyear += other.coverage.active_halfyear;
+        c.local_posts += other.coverage.local_posts;
+    }
+
+    fn servers(&self) -> u64 {
+        self.observed + self.carried_forward
+    }
+}
+
+impl DaySummary {
+    /// Adds the servers of `census` (built with suspect data included) on day `d`.
+    fn add(&mut self, census: &Census, d: Day) {
+        for fact in census.facts(d) {
+            let software = self
+                .software
+                .entry(fact.reading.software.to_string())
+                .or_default();
+            if fact.silent == stats::GONE_DAYS {
+                software.gone += 1;
+            }
+            if fact.silent > CARRY_DAYS {
+                continue;
+            }
+            match fact.verdict {
+                Some(reason) => {
+                    software.suspect.count(&fact);
+                    self.flagged.push(StoredFlag {
+                        domain: fact.domain.clone(),
+                        software: fact.reading.software.to_string(),
+                        rule: reason.rule().to_string(),
+                        reason: reason.to_string(),
+                    });
+                }
+                None => software.clean.count(&fact),
+            }
+        }
+    }
+}
+
+/// The report of day `d` from its summary, counting what `filter` says.
+pub fn assemble(
+    summary: &DaySummary,
+    d: Day,
+    baseline: Day,
+    crawl_days: &BTreeSet<Day>,
+    filter: &Filter,
+) -> Result<DayReport, StoreError> {
+    let only = filter.software_name();
+    let selected = |software: &str| only.as_deref().is_none_or(|s| s == software);
+    let mut total = Part::default();
+    let mut gone = 0;
+    let mut by_software = Vec::new();
+    for (name, day) in summary.software.iter().filter(|(n, _)| selected(n)) {
+        gone += day.gone;
+        let mut part = day.clean.clone();
+        if filter.include_suspect {
+            part.absorb(&day.suspect);
+        }
+        if part.servers() > 0 {
+            by_software.push(SoftwareRow {
+                software: name.clone(),
+                servers: part.servers(),
+                users_total: part.users.total,
+                active_month: part.users.active_month,
+            });
+        }
+        total.absorb(&part);
+    }
+    stats::sort_software(&mut by_software);
+    let flagged: Vec<Flagged> = summary
+        .flagged
+        .iter()
+        .filter(|f| selected(&f.software))
+        .map(|f| {
+            let rule = suspect::RULES
+                .into_iter()
+                .find(|r| *r == f.rule)
+                .ok_or_else(|| StoreError::Corrupt {
+                    path: Default::default(),
+                    detail: format!("unknown suspect rule '{}' in a day summary", f.rule),
+                })?;
+            Ok(Flagged {
+                domain: f.domain.clone(),
+                rule,
+                reason: f.reason.clone(),
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
+    let notes = stats::notes(
+        d,
+        baseline,
+        crawl_days,
+        only.as_deref(),
+        filter.include_suspect,
+        flagged.len(),
+    );
+    let (excluded, suspect_included) = if filter.include_suspect {
+        (Vec::new(), flagged)
+    } else {
+        (flagged, Vec::new())
+    };
+    Ok(DayReport {
+        date: d,
+        servers: ServerCounts {
+            up: total.servers(),
+            observed: total.observed,
+            carried_forward: total.carried_forward,
+            new: (d != baseline).then_some(total.new),
+            gone,
+            excluded: excluded.len() as u64,
+        },
+        users: total.users,
+        posts: total.posts,
+        coverage: total.coverage,
+        by_software,
+        excluded,
+        suspect_included,
+        notes,
+    })
+}
+
+/// Computes the summaries of `days` (ascending) from the history, one group of
+/// servers at a time.
+pub fn derive_days(
+    store: &Store,
+    records: &[ServerRecord],
+    days: &[Day],
+) -> Result<BTreeMap<Day, DaySummary>, StoreError> {
+    let mut out: BTreeMap<Day, DaySummary> =
+        days.iter().map(|&d| (d, DaySummary::default())).collect();
+    let (Some(&first), Some(&last)) = (days.first(), days.last()) else {
+        return Ok(out);
+    };
+    let farms = suspect::farms(records);
+    let by_name: HashMap<&Domain, &ServerRecord> = records.iter().map(|r| (&r.domain, r)).collect();
+    let everything = Filter {
+        software: None,
+        include_suspect: true,
+    };
+    for group in 0..store.groups() {
+        let window = Window::load_group(store, group, first.add_days(-WINDOW_DAYS), last)?;
+        let members: Vec<ServerRecord> = window
+            .servers
+            .keys()
+            .filter_map(|d| by_name.get(d).map(|r| (*r).clone()))
+            .collect();
+        let group_farms = window
+            .servers
+            .keys()
+            .filter_map(|d| Some((d.clone(), farms.get(d)?.clone())))
+            .collect();
+        let census = Census::judged(
+            window,
+            &members,
+            group_farms,
+            &[],
+            first.add_days(-CARRY_DAYS),
+            &everything,
+        );
+        for (&d, summary) in out.iter_mut() {
+            summary.add(&census, d);
+        }
+    }
+    for summary in out.values_mut() {
+        summary.flagged.sort_by(|a, b| a.domain.cmp(&b.domain));
+    }
+    Ok(out)
+}
+
+/// The summaries of `from..=to`: stored ones as they are, the others computed (and
+/// not stored: reports never write).
+pub fn summaries(
+    store: &Store,
+    from: Day,
+    to: Day,
+) -> Result<BTreeMap<Day, DaySummary>, StoreError> {
+    let mut out = stored(store, from, to)?;
+    let missing: Vec<Day> = Day::range(from, to)
+        .filter(|d| !out.contains_key(d))
+        .collect();
+    if !missing.is_empty() {
+        let records: Vec<ServerRecord> = store.servers().collect::<Result<_, _>>()?;
+        out.extend(derive_days(store, &records, &missing)?);
+    }
+    Ok(out)
+}
+
+fn stored(store: &Store, from: Day, to: Day) -> Result<BTreeMap<Day, DaySummary>, StoreError> {
+    store
+        .derived_range(from, to)?
+        .into_iter()
+        .map(|(day, bytes)| {
+            let summary = serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt {
+                path: store.path().to_path_buf(),
+                detail: format!("undecodable day summary for {day}: {e}"),
+            })?;
+            Ok((day, summary))
+        })
+        .collect()
+}
+
+/// Seals the crawler's fresh snapshots into blocks and derives and stores the summary
+/// of every census day that lacks one: run after every crawl and bulk load. Returns
+/// how many days were derived.
+pub fn settle(store: &Store) -> Result<usize, StoreError> {
+    store.seal()?;
+    let Some((first, last)) = census_span(store)? else {
+        return Ok(0);
+    };
+    let have = stored(store, first, last)?;
+    let missing: Vec<Day> = Day::range(first, last)
+        .filter(|d| !have.contains_key(d))
+        .collect();
+    write_days(store, &missing, |day, bytes| store.put_derived(day, bytes))?;
+    store.flush()?;
+    Ok(missing.len())
+}
+
+/// Recomputes every day's summary into a new tree and switches to it in one step: a
+/// crash before the switch leaves the old summaries in use.
+pub fn rebuild_summaries(store: &Store) -> Result<usize, StoreError> {
+    let Some((first, last)) = census_span(store)? else {
+        return Ok(0);
+    };
+    let days: Vec<Day> = Day::range(first, last).collect();
+    let next = store.next_derived()?;
+    write_days(store, &days, |day, bytes| next.put(day, bytes))?;
+    store.switch_derived(next)?;
+    Ok(days.len())
+}
+
+/// Derives `days` in slices (bounding memory) and hands each summary to `put`.
+fn write_days(
+    store: &Store,
+    days: &[Day],
+    mut put: impl FnMut(Day, Vec<u8>) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    if days.is_empty() {
+        return Ok(());
+    }
+    let records: Vec<ServerRecord> = store.servers().collect::<Result<_, _>>()?;
+    for slice in days.chunks(SLICE_DAYS) {
+        for (day, summary) in derive_days(store, &records, slice)? {
+            put(
+                day,
+                serde_json::to_vec(&summary).expect("summaries serialize"),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Days derived together: the cost of a slice is its days plus [`WINDOW_DAYS`].
+const SLICE_DAYS: usize = 128;
+
+/// The first crawl day through the last day with a crawl or a snapshot.
+fn census_span(store: &Store) -> Result<Option<(Day, Day)>, StoreError> {
+    let crawl_days = store.crawl_days()?;
+    let Some(&first) = crawl_days.first() else {
+        return Ok(None);
+    };
+    let last = crawl_days
+        .last()
+        .copied()
+        .into_iter()
+        .chain(store.last_day()?)
+        .max()
+        .unwrap_or(first);
+    Ok(Some((first, last)))
+}
