@@ -24,22 +24,25 @@ fn kib_field(file: &str, field: &str) -> Option<u64> {
     Some(kib * 1024)
 }
 
-/// Runs `command` to its end and returns its wall time in seconds and its peak
-/// resident memory (from the kernel's accounting of the child, `wait4`).
+/// Runs `command` to its end and returns its wall time in seconds, its peak resident
+/// memory and whether it succeeded. The peak is polled from the child's
+/// `/proc/PID/status` (VmHWM, a high-water mark) every millisecond: the kernel's own
+/// accounting of a child (`wait4`) starts from the parent's peak at the fork.
 pub fn run_child(command: &mut std::process::Command) -> std::io::Result<(f64, Option<u64>, bool)> {
     let clock = std::time::Instant::now();
-    let child = command.spawn()?;
-    let mut status = 0;
-    // SAFETY: rusage is plain data the kernel fills; the pid is our own child, waited once.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
-    if pid < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
-    // ru_maxrss is in KiB on Linux.
-    let peak = u64::try_from(usage.ru_maxrss).ok().map(|kib| kib * 1024);
-    Ok((clock.elapsed().as_secs_f64(), peak, ok))
+    let mut child = command.spawn()?;
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak = None;
+    let status = loop {
+        if let Some(hwm) = kib_field(&status_file, "VmHWM") {
+            peak = peak.max(Some(hwm));
+        }
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    };
+    Ok((clock.elapsed().as_secs_f64(), peak, status.success()))
 }
 
 /// Resident memory now.

@@ -5,7 +5,7 @@
 //! - `servers`: domain → [`ServerRecord`] (JSON)
 //! - `ids` / `names`: domain ↔ compact server id; `strings`: text ↔ id for software
 //!   names, versions, NodeInfo schemas and languages (see [`intern`])
-//! - `blocks`: (group of [`keys::GROUP`] servers, day) → every snapshot those servers
+//! - `blocks`: (day, group of [`keys::GROUP`] servers) → every snapshot those servers
 //!   gave that day, as one compact binary block: the full history, written in bulk
 //! - `fresh`: (day, server, instant) → one snapshot the crawler recorded and not yet
 //!   sealed into its block; [`Store::seal`] moves them (one block per transaction), and
@@ -45,6 +45,7 @@ use crate::snapshot::{ServerStats, Snapshot};
 use codec::Row;
 use intern::{Interned, Interner};
 pub use record::{RunRecord, ServerRecord, Status};
+use sled::transaction::{TransactionError, TransactionResult};
 
 /// sled's page cache: bounded so a crawl of 100,000+ domains stays within a few
 /// hundred MiB (sled's default is 1 GiB).
@@ -504,7 +505,7 @@ impl Store {
     /// none of it, so a record never claims a snapshot that is not there. The same
     /// server at the same instant again replaces the snapshot.
     pub fn record_visit(&self, records: &[ServerRecord], snapshot: &Snapshot) -> Result<()> {
-        use sled::transaction::{ConflictableTransactionError, TransactionError};
+        use sled::transaction::ConflictableTransactionError;
         use sled::Transactional;
 
         let encoded: Vec<(&[u8], Vec<u8>)> = records
@@ -533,6 +534,11 @@ impl Store {
                 days.insert(&day.to_key(), &[])?;
                 Ok::<(), ConflictableTransactionError<()>>(())
             });
+        self.committed(result)
+    }
+
+    /// The outcome of a transaction that never aborts.
+    fn committed(&self, result: TransactionResult<(), ()>) -> Result<()> {
         match result {
             Ok(()) => Ok(()),
             Err(TransactionError::Storage(e)) => Err(self.err(e)),
@@ -569,7 +575,7 @@ impl Store {
     }
 
     fn seal_block(&self, pending: Pending) -> Result<usize> {
-        use sled::transaction::{ConflictableTransactionError, TransactionError};
+        use sled::transaction::ConflictableTransactionError;
         use sled::Transactional;
 
         let Pending {
@@ -588,11 +594,7 @@ impl Store {
             }
             Ok::<(), ConflictableTransactionError<()>>(())
         });
-        match result {
-            Ok(()) => Ok(fresh_keys.len()),
-            Err(TransactionError::Storage(e)) => Err(self.err(e)),
-            Err(TransactionError::Abort(())) => unreachable!("the transaction never aborts"),
-        }
+        self.committed(result).map(|()| fresh_keys.len())
     }
 
     // ---- reading snapshots ----
@@ -612,10 +614,11 @@ impl Store {
 
     /// Every row of `day`, sealed or fresh, sorted by (server, instant).
     fn day_rows(&self, day: Day) -> Result<Vec<Row>> {
-        let groups = keys::group_of(self.interner().server_count().saturating_sub(1));
         let mut rows = Vec::new();
-        for group in 0..=groups {
-            rows.extend(self.block(&keys::block(group, day), day)?);
+        // Groups follow the day in the key, so the rows come sorted by server.
+        for entry in self.blocks.scan_prefix(day.to_key()) {
+            let (k, v) = entry.map_err(|e| self.err(e))?;
+            rows.extend(self.decode_rows("blocks", &k, &v, day)?);
         }
         let fresh = self.fresh_rows(self.fresh.scan_prefix(day.to_key()))?;
         Ok(codec::merge(rows, fresh, true).0)
@@ -634,13 +637,10 @@ impl Store {
 
     /// One server's snapshots, oldest first.
     pub fn history(&self, domain: &Domain) -> impl Iterator<Item = Result<Snapshot>> + '_ {
-        let rows = self.history_rows(domain);
-        let snapshots = rows.and_then(|rows| self.snapshots_of(&rows));
-        match snapshots {
-            Ok(s) => s.into_iter().map(Ok).collect::<Vec<_>>(),
-            Err(e) => vec![Err(e)],
-        }
-        .into_iter()
+        let snapshots = self
+            .history_rows(domain)
+            .and_then(|rows| self.snapshots_of(&rows));
+        each(snapshots).into_iter()
     }
 
     fn history_rows(&self, domain: &Domain) -> Result<Vec<Row>> {
@@ -648,10 +648,9 @@ impl Store {
             return Ok(Vec::new());
         };
         let mut rows = Vec::new();
-        for entry in self.blocks.scan_prefix(keys::group_of(id).to_be_bytes()) {
-            let (k, v) = entry.map_err(|e| self.err(e))?;
-            let (_, day) = keys::split_block(&k).ok_or_else(|| self.bad_key("blocks", &k))?;
-            let block = self.decode_rows("blocks", &k, &v, day)?;
+        for day in self.stored_days() {
+            let day = day?;
+            let block = self.block(&keys::block(keys::group_of(id), day), day)?;
             rows.extend(block.into_iter().filter(|r| r.server == id));
         }
         let mut fresh = self.fresh_rows(self.fresh.iter())?;
@@ -664,19 +663,21 @@ impl Store {
     /// Every snapshot, day by day (within a day by server id, then instant), streaming:
     /// one day is in memory at a time. For exports and rebuilds.
     pub fn all_snapshots(&self) -> impl Iterator<Item = Result<Snapshot>> + '_ {
-        self.days.iter().flat_map(move |entry| {
-            let day = entry.map_err(|e| self.err(e)).and_then(|(k, _)| {
-                <[u8; 4]>::try_from(k.as_ref())
-                    .map(Day::from_key)
-                    .map_err(|_| self.bad_key("days", &k))
-            });
-            let snapshots = day
-                .and_then(|day| self.day_rows(day))
-                .and_then(|rows| self.snapshots_of(&rows));
-            match snapshots {
-                Ok(s) => s.into_iter().map(Ok).collect::<Vec<_>>(),
-                Err(e) => vec![Err(e)],
-            }
+        self.stored_days().flat_map(move |day| {
+            each(
+                day.and_then(|day| self.day_rows(day))
+                    .and_then(|rows| self.snapshots_of(&rows)),
+            )
+        })
+    }
+
+    /// The days that hold snapshots, ascending.
+    fn stored_days(&self) -> impl Iterator<Item = Result<Day>> + '_ {
+        self.days.iter().keys().map(move |k| {
+            let k = k.map_err(|e| self.err(e))?;
+            <[u8; 4]>::try_from(k.as_ref())
+                .map(Day::from_key)
+                .map_err(|_| self.bad_key("days", &k))
         })
     }
 
@@ -747,13 +748,11 @@ impl Store {
     /// one group, day by day (within a day by server id).
     pub fn group_days(&self, group: u32, from: Day, to: Day) -> Result<Vec<(Day, Vec<Snapshot>)>> {
         let mut days: BTreeMap<Day, Vec<Row>> = BTreeMap::new();
-        for entry in self
-            .blocks
-            .range(keys::block(group, from)..=keys::block(group, to))
-        {
-            let (k, v) = entry.map_err(|e| self.err(e))?;
-            let (_, day) = keys::split_block(&k).ok_or_else(|| self.bad_key("blocks", &k))?;
-            days.insert(day, self.decode_rows("blocks", &k, &v, day)?);
+        for day in Day::range(from, to) {
+            let rows = self.block(&keys::block(group, day), day)?;
+            if !rows.is_empty() {
+                days.insert(day, rows);
+            }
         }
         if !self.fresh.is_empty() {
             let mut fresh =
@@ -933,6 +932,14 @@ impl Store {
         days.sort();
         days.dedup();
         Ok(days)
+    }
+}
+
+/// A list, or its error as the only item: for iterators of results.
+fn each<T>(items: Result<Vec<T>>) -> Vec<Result<T>> {
+    match items {
+        Ok(items) => items.into_iter().map(Ok).collect(),
+        Err(e) => vec![Err(e)],
     }
 }
 
