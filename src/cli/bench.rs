@@ -21,7 +21,7 @@ pub enum BenchCommand {
     /// in this process) and print throughput, memory and database size.
     Crawl(CrawlBenchArgs),
     /// Write a synthetic history of daily snapshots, then time reports over a day, a
-    /// month and a year, and the rebuild of the daily rollup.
+    /// month and a year (each report a process of its own), and a rebuild.
     Report(ReportBenchArgs),
 }
 

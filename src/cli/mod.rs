@@ -61,9 +61,9 @@ pub enum Command {
     /// Measure the crawler and the reporter on synthetic data (the README's Benchmarks).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
-    /// Recreate the per-day rollup and every server's first/last-up times from the full
-    /// snapshot history (after a restore, an upgrade, or a suspected inconsistency).
-    /// Costs one pass over all snapshots.
+    /// Recompute every day's summary and every server's first/last-up times from the
+    /// full snapshot history (after a restore, or a fix in the reporter), into a new
+    /// tree that replaces the old one in one step. Costs one pass over all snapshots.
     Rebuild,
     /// Convert a database written by an older fedicensus to this build's format, in
     /// place and losing nothing (crawls do it by themselves; reports ask for it).

@@ -14,7 +14,7 @@
 //!   (`ServerRecord::first_up`) falls on D; `null` on the first day of the census.
 //!
 //! Cost: computing a day is O(servers × log(window days)) over a [`Census`] loaded from
-//! the rollup; the census itself costs O(servers × window days) to load and judge.
+//! the stored blocks; the census itself costs O(servers × window days) to load and judge.
 //!
 //! Types: [`DayReport`] and its parts ([`ServerCounts`], [`UserCounts`],
 //! [`PostCounts`], [`Coverage`], [`SoftwareRow`], [`Flagged`]), [`Filter`] (what to

@@ -237,10 +237,13 @@ impl Store {
             interner: Arc::default(),
         };
         store.load_interner()?;
-        if found < FORMAT {
-            upgrade::from_format_1(&store, &meta)?;
+        if older == Older::Upgrade {
+            if found < FORMAT {
+                upgrade::from_format_1(&store, &meta)?;
+            }
+            // Also the leftovers of an upgrade that crashed after its format switch.
+            upgrade::drop_format_1(&store)?;
         }
-        upgrade::drop_format_1(&store)?;
         Ok(store)
     }
 
