@@ -1,5 +1,6 @@
-//! The daily job's report step: after a crawl, judge whether the crawl can be trusted,
-//! then write the day's report directory, `latest.json` and `index.html`.
+//! The daily job's report step: after a crawl, write the day's report directory,
+//! `latest.json` and `index.html`. Whether the crawl can be trusted is the report's
+//! own judgement ([`Health`], defined with the statistics).
 //!
 //! Layout under the reports directory:
 //! - `YYYY-MM-DD/`: the files of `report --out` for the period (D−30, D] (clipped to
@@ -7,13 +8,16 @@
 //! - `latest.json`: the newest day, and the last 7 and 30 days as periods;
 //! - `index.html`: the page for people (see [`crate::render::html`]).
 //!
+//! A day whose crawls reached no server ([`Health::NothingReachable`]) gets its
+//! directory, which says so, but `latest.json` and `index.html` keep the last day that
+//! had a census: a page never announces a census of nothing.
+//!
 //! Every file is written to a temporary name and renamed into place, so a reader (a web
 //! server, a journalist's browser) never sees a half-written report, and a killed job
 //! leaves the previous report intact.
 //!
-//! Types: [`Health`], [`DailyOutcome`]; functions [`health`], [`write_reports`].
+//! Types: [`DailyOutcome`]; function [`write_reports`].
 
-use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -21,70 +25,9 @@ use serde::Serialize;
 
 use crate::crawl::Summary;
 use crate::day::Day;
-use crate::domain::Domain;
 use crate::render;
-use crate::report::{self, Filter, PeriodReport, Report, Scope};
+use crate::report::{self, Filter, Health, PeriodReport, Report, Scope};
 use crate::store::Store;
-
-/// How trustworthy the day's crawl is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Health {
-    Ok,
-    /// Fewer than half of the servers that answered yesterday answered today: the
-    /// crawler's own network is the likely cause, not a collapse of the fediverse.
-    Thin,
-    /// No server answered at all.
-    NothingReachable,
-}
-
-impl Health {
-    /// The note the report carries, if any.
-    pub fn note(self, yesterday: usize, answered: usize) -> Option<String> {
-        match self {
-            Health::Ok => None,
-            Health::Thin => Some(format!(
-                "This crawl is suspiciously thin: only {answered} of the {yesterday} servers \
-                 that answered yesterday answered today. The crawler's network was probably \
-                 down; servers that did not answer are carried forward, and today's numbers \
-                 should not be read as a decline."
-            )),
-            Health::NothingReachable => Some(
-                "No server answered this crawl: the crawler's network was probably down. \
-                 The numbers are carried forward from earlier days."
-                    .to_string(),
-            ),
-        }
-    }
-}
-
-/// The crawl's health for `day`: of the servers observed the day before, how many
-/// answered on `day` (any run that day counts, so a second run can repair a thin one).
-pub fn health(
-    store: &Store,
-    day: Day,
-    summary: &Summary,
-) -> anyhow::Result<(Health, usize, usize)> {
-    let today: HashSet<Domain> = store
-        .day_snapshots(day)?
-        .into_iter()
-        .map(|s| s.domain)
-        .collect();
-    let yesterday: Vec<Domain> = store
-        .day_snapshots(day.add_days(-1))?
-        .into_iter()
-        .map(|s| s.domain)
-        .collect();
-    let answered = yesterday.iter().filter(|d| today.contains(*d)).count();
-    let health = if summary.attempted > 0 && today.is_empty() {
-        Health::NothingReachable
-    } else if !yesterday.is_empty() && answered * 2 < yesterday.len() {
-        Health::Thin
-    } else {
-        Health::Ok
-    };
-    Ok((health, yesterday.len(), answered))
-}
 
 /// What the daily job wrote.
 #[derive(Debug, Clone)]
@@ -92,7 +35,10 @@ pub struct DailyOutcome {
     pub day: Day,
     pub dir: PathBuf,
     pub headline: String,
+    /// The day's crawl health (see [`Health`]).
     pub health: Health,
+    /// Whether `latest.json` and `index.html` now show this day.
+    pub published: bool,
 }
 
 #[derive(Serialize)]
@@ -130,20 +76,15 @@ fn tail(period: &PeriodReport, days: usize) -> PeriodReport {
     PeriodReport::new(period.days[start..].to_vec(), None)
 }
 
-/// Writes the day's reports into `reports`; `note` (the health note) is added to the
-/// day's notes so every format carries it.
+/// Writes the day's reports into `reports`.
 pub fn write_reports(
     store: &Store,
     day: Day,
     reports: &Path,
     summary: &Summary,
-    health: Health,
-    note: Option<String>,
 ) -> anyhow::Result<DailyOutcome> {
-    let mut month = last_30_days(store, day)?;
-    if let (Some(note), Some(last)) = (note, month.days.last_mut()) {
-        last.notes.push(note);
-    }
+    let month = last_30_days(store, day)?;
+    let health = month.days.last().context("a period has days")?.health;
     let week = tail(&month, 7);
     std::fs::create_dir_all(reports)
         .with_context(|| format!("cannot create the reports directory {}", reports.display()))?;
@@ -163,16 +104,20 @@ pub fn write_reports(
     let dir = reports.join(day.to_string());
     let report = Report::Period(month);
     replace_dir(&dir, |tmp| render::write_report_dir(&report, tmp).map(drop))?;
-    write_atomic(&reports.join("latest.json"), latest.as_bytes())?;
-    // The day's page is the newest page: copied, not rendered (charts included) again.
-    let html = std::fs::read(dir.join("index.html"))
-        .with_context(|| format!("cannot read {}/index.html", dir.display()))?;
-    write_atomic(&reports.join("index.html"), &html)?;
+    let published = health != Health::NothingReachable;
+    if published {
+        write_atomic(&reports.join("latest.json"), latest.as_bytes())?;
+        // The day's page is the newest page: copied, not rendered (charts included) again.
+        let html = std::fs::read(dir.join("index.html"))
+            .with_context(|| format!("cannot read {}/index.html", dir.display()))?;
+        write_atomic(&reports.join("index.html"), &html)?;
+    }
     Ok(DailyOutcome {
         day,
         dir,
         headline,
         health,
+        published,
     })
 }
 
@@ -185,10 +130,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 }
 
 /// Fills a fresh temporary directory, then swaps it in for `dir`.
-pub(crate) fn replace_dir(
-    dir: &Path,
-    fill: impl FnOnce(&Path) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
+fn replace_dir(dir: &Path, fill: impl FnOnce(&Path) -> anyhow::Result<()>) -> anyhow::Result<()> {
     let tmp = sibling(dir, "partial");
     let old = sibling(dir, "old");
     for stale in [&tmp, &old] {

@@ -13,7 +13,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Day(NaiveDate);
 
-/// A day argument that is not a `YYYY-MM-DD` date.
+/// A day argument that is not a `YYYY-MM-DD` date (holding the argument, clipped).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("'{0}' is not a day: write it as YYYY-MM-DD (UTC), e.g. 2022-10-27")]
 pub struct DayError(pub String);
@@ -92,7 +92,7 @@ impl FromStr for Day {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
             .map(Day)
-            .map_err(|_| DayError(s.to_string()))
+            .map_err(|_| DayError(crate::echo::clip(s)))
     }
 }
 

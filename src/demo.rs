@@ -11,6 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use anyhow::{bail, Context};
 use chrono::{DateTime, Utc};
 use indicatif::ProgressBar;
 
@@ -19,11 +20,11 @@ use crate::crawl::{self, CrawlOptions};
 use crate::day::Day;
 use crate::domain::Domain;
 use crate::fetch::FetchConfig;
+use crate::render;
 use crate::report::{self, Filter, PeriodReport, Report, Scope};
 use crate::seeds::Exclusions;
 use crate::sim::{self, World};
 use crate::store::Store;
-use crate::{daily, render};
 
 #[derive(Debug, Clone)]
 pub struct DemoOptions {
@@ -48,9 +49,13 @@ pub fn crawl_instant(start: Day, n: u32) -> DateTime<Utc> {
     start.add_days(n.into()).start() + chrono::Duration::hours(12)
 }
 
+/// The file that marks a database directory as the demo's own: only a directory that
+/// holds it (or an empty one) is ever removed and recreated.
+pub const MARKER: &str = "fedicensus-demo-database";
+
 /// Plays the wave day by day, then writes the report of (day 0, last day].
 pub async fn run(options: &DemoOptions, progress: &ProgressBar) -> anyhow::Result<DemoOutcome> {
-    let store = Store::open(&options.db)?;
+    let store = fresh_database(&options.db)?;
     let sim = sim::serve(World::wave(0)).await?;
     progress.set_length(u64::from(options.days) + 1);
     for n in 0..=options.days {
@@ -101,10 +106,46 @@ pub async fn run(options: &DemoOptions, progress: &ProgressBar) -> anyhow::Resul
     })
 }
 
+/// A new, empty demo database at `path`. An earlier demo's database (it holds
+/// [`MARKER`]) is removed first; anything else that is not empty is refused untouched,
+/// since a user's files or a real census database must never be deleted.
+fn fresh_database(path: &Path) -> anyhow::Result<Store> {
+    let empty = |p: &Path| std::fs::read_dir(p).is_ok_and(|mut entries| entries.next().is_none());
+    if path.exists() && !empty(path) {
+        if !path.join(MARKER).is_file() {
+            bail!(
+                "{} was not created by `fedicensus demo` (it has no {MARKER} file), so the \
+                 demo will not replace it; pass --demo-db with a new directory",
+                path.display()
+            );
+        }
+        std::fs::remove_dir_all(path)
+            .with_context(|| format!("cannot recreate the demo database {}", path.display()))?;
+    }
+    let store = Store::open(path)?;
+    std::fs::write(
+        path.join(MARKER),
+        "This database was created by `fedicensus demo`, which recreates it on every run.\n",
+    )
+    .with_context(|| format!("cannot mark {} as the demo's", path.display()))?;
+    Ok(store)
+}
+
+/// Writes the report into `dir` file by file: each file the demo writes is replaced
+/// whole (written aside, then renamed into place), and any other file in `dir` is left
+/// alone.
 fn write_demo_dir(period: &PeriodReport, dir: &Path) -> anyhow::Result<()> {
-    if let Some(parent) = dir.parent() {
-        std::fs::create_dir_all(parent)?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let partial = dir.join(format!(".fedicensus-partial-{}", std::process::id()));
+    if partial.exists() {
+        std::fs::remove_dir_all(&partial)
+            .with_context(|| format!("cannot remove {}", partial.display()))?;
     }
     let report = Report::Period(period.clone());
-    daily::replace_dir(dir, |tmp| render::write_report_dir(&report, tmp).map(drop))
+    for file in render::write_report_dir(&report, &partial)? {
+        let name = file.file_name().context("a report file has a name")?;
+        std::fs::rename(&file, dir.join(name))
+            .with_context(|| format!("cannot move {} into {}", file.display(), dir.display()))?;
+    }
+    std::fs::remove_dir(&partial).with_context(|| format!("cannot remove {}", partial.display()))
 }

@@ -16,6 +16,7 @@ pub mod daily;
 pub mod day;
 pub mod demo;
 pub mod domain;
+pub mod echo;
 pub mod fetch;
 pub mod outcome;
 pub mod parse;

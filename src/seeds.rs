@@ -23,6 +23,7 @@ pub struct DomainList {
 #[derive(Debug, Clone, PartialEq)]
 pub struct LineProblem {
     pub line: usize,
+    /// The line, clipped for echoing (see [`crate::echo::clip`]).
     pub text: String,
     pub error: DomainError,
 }
@@ -50,7 +51,7 @@ impl DomainList {
                 }
                 Err(error) => list.problems.push(LineProblem {
                     line: index + 1,
-                    text: entry.to_string(),
+                    text: crate::echo::clip(entry),
                     error,
                 }),
             }

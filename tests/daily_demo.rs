@@ -239,7 +239,25 @@ async fn daily_is_idempotent_and_flags_thin_crawls() {
     // Carried forward: the total does not collapse.
     assert_eq!(latest["day"]["users"]["total"], truth.users_total);
 
-    // Nothing answers at all: exit 1.
+    // A later report of the thin day says so too, next to its headline.
+    let later = common::bin()
+        .arg("report")
+        .arg("--db")
+        .arg(&db)
+        .args(["--date", "2024-05-02"])
+        .output()
+        .unwrap();
+    let md = String::from_utf8_lossy(&later.stdout);
+    assert!(md.contains("suspiciously thin"), "{md}");
+    assert!(
+        md.contains("Warning: fewer than half of the servers that answered the day before"),
+        "{md}"
+    );
+
+    // Nothing answers at all: exit 1, and the published page and latest.json keep the
+    // last day with a census.
+    let published = |name: &str| std::fs::read(reports.join(name)).unwrap();
+    let (latest_before, page_before) = (published("latest.json"), published("index.html"));
     let mut dead = world.clone();
     for server in dead.servers.iter_mut() {
         server.behaviour.push(Behaviour::Dead);
@@ -259,9 +277,14 @@ async fn daily_is_idempotent_and_flags_thin_crawls() {
         "{}",
         String::from_utf8_lossy(&nothing.stderr)
     );
-    assert_eq!(
-        read_json(&reports.join("latest.json"))["health"],
-        "nothing_reachable"
+    assert_eq!(published("latest.json"), latest_before);
+    assert_eq!(published("index.html"), page_before);
+    let day = read_json(&reports.join("2024-05-03").join("report.json"));
+    let end = day["days"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(end["health"], "nothing_reachable");
+    assert!(
+        end["notes"].to_string().contains("No server answered"),
+        "{end}"
     );
 
     // A second process while the database is held exits at once, naming the lock.

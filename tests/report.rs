@@ -680,3 +680,49 @@ fn report_dir_for_a_period_and_a_single_day() {
     render::write_report_dir(&one, &out.path().join("one")).unwrap();
     assert_report_dir(&out.path().join("one"));
 }
+
+#[test]
+fn thin_and_empty_crawl_days_are_flagged_whatever_the_filter() {
+    use fedicensus::report::headline::caveats;
+    use fedicensus::report::Health;
+
+    let f = Fixture::new(0..=2);
+    f.up("a.social", 0, stats("pleroma", 10, 1));
+    f.up("b.social", 0, stats("mastodon", 100, 10));
+    f.up("c.social", 0, stats("mastodon", 100, 10));
+    // Day 1: one of the three answers; day 2: a crawl ran and nothing answered.
+    f.up("a.social", 1, stats("pleroma", 10, 1));
+
+    assert_eq!(f.day(0).health, Health::Ok);
+    let mastodon = Filter {
+        software: Some("mastodon".into()),
+        include_suspect: false,
+    };
+    for day1 in [f.day(1), f.day_with(1, &mastodon)] {
+        assert_eq!(day1.health, Health::Thin);
+        assert!(
+            day1.notes
+                .iter()
+                .any(|n| n.contains("only 1 of the 3 servers that answered the day before")),
+            "{:?}",
+            day1.notes
+        );
+        assert!(caveats(&day1).starts_with("Warning: fewer than half"));
+    }
+    let day2 = f.day(2);
+    assert_eq!(day2.health, Health::NothingReachable);
+    assert_eq!(day2.servers.carried_forward, 3);
+    assert!(caveats(&day2).starts_with("Warning: the crawls of October 29, 2022 reached no server"));
+
+    // A census with nothing to count says so instead of announcing zero.
+    let empty = Fixture::new(0..=0);
+    let Report::Day(only) = empty.report(Scope::Day(None), &Filter::default()) else {
+        panic!("a day report")
+    };
+    assert_eq!(
+        only.headline,
+        "There is no census for October 27, 2022: no server could be counted."
+    );
+    assert_eq!(only.day.health, Health::NothingReachable);
+    assert!(!caveats(&only.day).contains("Every server counted answered"));
+}

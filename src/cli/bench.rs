@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use super::Cli;
+use super::{flags, Cli};
 use crate::bench::crawl::{self, CrawlBench};
 use crate::bench::report::{self, ReportBench};
 use crate::bench::Table;
@@ -28,15 +28,15 @@ pub enum BenchCommand {
 #[derive(clap::Args, Debug)]
 pub struct CrawlBenchArgs {
     /// Servers in the simulated fediverse.
-    #[arg(long, default_value_t = 20_000, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 20_000, value_name = "N", value_parser = clap::value_parser!(u64).range(flags::BENCH_SERVERS))]
     pub servers: u64,
 
     /// Requests in flight in total (as `crawl --concurrency`).
-    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(flags::CONCURRENCY))]
     pub concurrency: u32,
 
     /// Requests per second to any one host (as `crawl --per-host-rps`).
-    #[arg(long, default_value_t = 5.0, value_name = "R")]
+    #[arg(long, default_value_t = 5.0, value_name = "R", value_parser = flags::per_host_rps)]
     pub per_host_rps: f64,
 
     /// Seed of the generated world: the same seed and size give the same world.
@@ -50,7 +50,7 @@ pub struct CrawlBenchArgs {
 #[derive(clap::Args, Debug)]
 pub struct ReportBenchArgs {
     /// Servers in the synthetic history.
-    #[arg(long, default_value_t = 30_000, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 30_000, value_name = "N", value_parser = clap::value_parser!(u64).range(flags::BENCH_SERVERS))]
     pub servers: u64,
 
     /// Days of history, one crawl a day, ending 2024-12-31.

@@ -12,7 +12,7 @@ use anyhow::{bail, Context};
 use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::Cli;
+use super::{flags, Cli};
 use crate::crawl::{self, CrawlOptions, Summary};
 use crate::domain::Domain;
 use crate::fetch::FetchConfig;
@@ -34,38 +34,41 @@ pub fn default_user_agent() -> String {
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct CrawlArgs {
+    #[command(flatten)]
+    pub db: super::DbArg,
+
     /// File of seed domains, one a line; blank lines and # comments allowed. Bad lines
     /// are reported with their line number and skipped. [default: seeds/instances.txt]
     #[arg(long, value_name = "FILE")]
     pub seeds: Option<PathBuf>,
 
-    /// A seed domain (repeatable); added to the seed file's.
+    /// A seed domain (repeatable), crawled in addition to the domains of the seed file.
     #[arg(long = "seed", value_name = "DOMAIN")]
     pub seed: Vec<String>,
 
     /// Requests in flight in total.
-    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(flags::CONCURRENCY))]
     pub concurrency: u32,
 
     /// Requests per second to any one host (consecutive requests to a host are at
     /// least 1/R seconds apart). A robots.txt Crawl-delay slows this further.
-    #[arg(long, default_value_t = 1.0, value_parser = positive_f64)]
+    #[arg(long, default_value_t = 1.0, value_parser = flags::per_host_rps, value_name = "R")]
     pub per_host_rps: f64,
 
     /// Seconds for a whole request (connect, answer and body); the connect timeout is
     /// half of it, at most 10 s.
-    #[arg(long, default_value_t = 20.0, value_parser = positive_f64, value_name = "SECS")]
+    #[arg(long, default_value_t = 20.0, value_parser = flags::timeout_secs, value_name = "SECS")]
     pub timeout: f64,
 
     /// Stop recording newly discovered domains once N domains are known (a safety
     /// valve; known domains are still crawled).
-    #[arg(long, value_name = "N")]
-    pub max_servers: Option<usize>,
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(flags::MAX_SERVERS))]
+    pub max_servers: Option<u32>,
 
     /// New domains accepted per registrable domain per run (crawler-trap guard: a peer
     /// list naming 300,000 subdomains of one domain costs N entries).
-    #[arg(long, default_value_t = 50, value_name = "N")]
-    pub max_new_per_domain: usize,
+    #[arg(long, default_value_t = 50, value_name = "N", value_parser = clap::value_parser!(u32).range(flags::MAX_NEW_PER_DOMAIN))]
+    pub max_new_per_domain: u32,
 
     /// User-Agent header; robots.txt rules are matched against its first word.
     /// [default: fedicensus/<version> (+<homepage>)]
@@ -98,17 +101,10 @@ pub struct CrawlArgs {
     pub json: bool,
 }
 
-fn positive_f64(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
-        _ => Err(format!("'{s}' is not a positive number")),
-    }
-}
-
 fn parse_instant(s: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| format!("'{s}' is not an RFC 3339 instant such as 2022-11-07T12:00:00Z ({e})"))
+        .map_err(|e| format!("not an RFC 3339 instant such as 2022-11-07T12:00:00Z ({e})"))
 }
 
 fn read_list(path: &Path, what: &str) -> anyhow::Result<Vec<Domain>> {
@@ -130,7 +126,8 @@ impl CrawlArgs {
             None => Vec::new(),
         };
         for entry in &self.seed {
-            let domain = Domain::parse(entry).with_context(|| format!("--seed {entry:?}"))?;
+            let domain = Domain::parse(entry)
+                .with_context(|| format!("--seed '{}'", crate::echo::clip(entry)))?;
             if !seeds.contains(&domain) {
                 seeds.push(domain);
             }
@@ -158,8 +155,8 @@ impl CrawlArgs {
                 max_retries: 3,
                 max_retry_wait: Duration::from_secs(60).min(timeout * 3),
             },
-            max_servers: self.max_servers,
-            max_new_per_registrable: self.max_new_per_domain,
+            max_servers: self.max_servers.map(|n| n as usize),
+            max_new_per_registrable: self.max_new_per_domain as usize,
             at: self.at.unwrap_or_else(Utc::now),
             description: serde_json::json!({
                 "seeds": self.seeds, "seed": self.seed, "concurrency": self.concurrency,
@@ -176,13 +173,20 @@ impl CrawlArgs {
 /// Opens the store and runs one crawl with a progress bar for people at a terminal.
 pub async fn crawl_with_progress(args: &CrawlArgs, cli: &Cli) -> anyhow::Result<(Store, Summary)> {
     let options = args.options()?;
-    let store = Store::open(&cli.db)?;
-    let empty = store.server_count() == 0;
-    if options.seeds.is_empty() && empty {
-        bail!(
+    let db = cli.database(&args.db);
+    let nothing_to_crawl = || {
+        anyhow::anyhow!(
             "nothing to crawl: the database is empty and no seeds were given; pass --seeds FILE \
              or --seed DOMAIN (the bundled list is {DEFAULT_SEEDS}, relative to the current directory)"
-        );
+        )
+    };
+    // Checked before opening too, so a refused crawl leaves no database behind.
+    if options.seeds.is_empty() && !Store::exists(&db) {
+        return Err(nothing_to_crawl());
+    }
+    let store = Store::open(&db)?;
+    if options.seeds.is_empty() && store.server_count() == 0 {
+        return Err(nothing_to_crawl());
     }
     let progress = if super::interactive(cli) {
         let bar = ProgressBar::new(0);
@@ -195,13 +199,23 @@ pub async fn crawl_with_progress(args: &CrawlArgs, cli: &Cli) -> anyhow::Result<
         ProgressBar::hidden()
     };
     tracing::info!(
-        db = %cli.db.display(),
+        db = %db.display(),
         seeds = options.seeds.len(),
         at = %options.at.to_rfc3339(),
         "crawl started"
     );
-    let summary = crawl::crawl(&store, &options, &progress).await?;
-    progress.finish_and_clear();
+    let result = crawl::crawl(&store, &options, &progress).await;
+    // The finished bar stays on screen (N/N servers); a failed run's bar is removed.
+    if result.is_ok() {
+        progress.finish();
+        if !progress.is_hidden() {
+            // The bar's line stays; what follows starts on a line of its own.
+            eprintln!();
+        }
+    } else {
+        progress.finish_and_clear();
+    }
+    let summary = result?;
     // The run's days are complete: their summaries are derived now, once.
     crate::report::derive::settle(&store)?;
     tracing::info!(
@@ -214,14 +228,24 @@ pub async fn crawl_with_progress(args: &CrawlArgs, cli: &Cli) -> anyhow::Result<
     Ok((store, summary))
 }
 
+/// Exit code 1 when the crawl tried servers and none answered (the network is the
+/// likely cause; a report of that day carries the warning), as `daily` does.
 pub async fn run(args: &CrawlArgs, cli: &Cli) -> anyhow::Result<ExitCode> {
-    let (_store, summary) = crawl_with_progress(args, cli).await?;
+    let (store, summary) = crawl_with_progress(args, cli).await?;
+    tokio::task::block_in_place(|| store.close())?;
     print_summary(&summary, args.json)?;
-    Ok(if summary.interrupted {
-        ExitCode::from(130)
-    } else {
-        ExitCode::SUCCESS
-    })
+    if summary.interrupted {
+        return Ok(ExitCode::from(130));
+    }
+    if summary.attempted > 0 && summary.up == 0 {
+        eprintln!(
+            "error: none of the {} servers tried answered: check this machine's network \
+             and DNS, then run the crawl again",
+            summary.attempted
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The summary on stdout: JSON for scripts, or a few lines for people.

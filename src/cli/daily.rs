@@ -8,8 +8,9 @@ use std::process::ExitCode;
 
 use super::crawl::{crawl_with_progress, print_summary, CrawlArgs};
 use super::Cli;
-use crate::daily::{self, Health};
+use crate::daily;
 use crate::day::Day;
+use crate::report::Health;
 
 /// Exit code for a crawl too thin to trust (see [`Health::Thin`]).
 pub const EXIT_THIN: u8 = 3;
@@ -40,15 +41,21 @@ pub struct DailyArgs {
 pub async fn run(args: &DailyArgs, cli: &Cli) -> anyhow::Result<ExitCode> {
     let (store, summary) = crawl_with_progress(&args.crawl, cli).await?;
     if summary.interrupted {
+        tokio::task::block_in_place(|| store.close())?;
         return Ok(ExitCode::from(130));
     }
     let day = Day::of(summary.at);
-    let (health, yesterday, answered) = daily::health(&store, day, &summary)?;
-    let note = health.note(yesterday, answered);
-    if let Some(note) = &note {
-        tracing::warn!("{note}");
+    let outcome = daily::write_reports(&store, day, &args.reports, &summary)?;
+    tokio::task::block_in_place(|| store.close())?;
+    if let Some(warning) = outcome.health.warning(day) {
+        tracing::warn!("{warning}");
     }
-    let outcome = daily::write_reports(&store, day, &args.reports, &summary, health, note)?;
+    if !outcome.published {
+        tracing::warn!(
+            "latest.json and index.html were left as they were: they keep the last day with \
+             a census"
+        );
+    }
     if args.crawl.json {
         print_summary(&summary, true)?;
     } else {
@@ -56,7 +63,7 @@ pub async fn run(args: &DailyArgs, cli: &Cli) -> anyhow::Result<ExitCode> {
         println!("report written to {}", outcome.dir.display());
     }
     tracing::info!(day = %day, dir = %outcome.dir.display(), "daily report written");
-    Ok(match health {
+    Ok(match outcome.health {
         Health::Ok => ExitCode::SUCCESS,
         Health::Thin => ExitCode::from(EXIT_THIN),
         Health::NothingReachable => ExitCode::FAILURE,

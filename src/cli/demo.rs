@@ -18,15 +18,17 @@ use crate::demo::{self, DemoOptions};
                   30-day growth wave (servers born, a sign-up surge after day 10, flaky \
                   servers, a spam farm and a fake count that the report flags), crawls it once \
                   per simulated day with --at, writes REPORTS/demo/ (report, charts, \
-                  index.html) and prints the headline. The demo keeps its own database (not \
-                  --db), recreated on every run."
+                  index.html; other files there are left alone) and prints the headline. The \
+                  demo keeps its own database (--demo-db), recreated on every run; a \
+                  directory the demo did not create is never deleted."
 )]
 pub struct DemoArgs {
     /// Directory the demo report is written into (as REPORTS/demo/).
     #[arg(long, default_value = "reports", value_name = "DIR")]
     pub reports: PathBuf,
 
-    /// The demo's own database, recreated on every run.
+    /// The demo's own database, recreated on every run (only if the demo created it:
+    /// an existing directory it did not create is refused).
     #[arg(long, default_value = "data/demo.db", value_name = "DIR")]
     pub demo_db: PathBuf,
 
@@ -40,14 +42,6 @@ pub struct DemoArgs {
 }
 
 pub async fn run(args: &DemoArgs, cli: &Cli) -> anyhow::Result<ExitCode> {
-    if args.demo_db.exists() {
-        std::fs::remove_dir_all(&args.demo_db).map_err(|e| {
-            anyhow::anyhow!(
-                "cannot recreate the demo database {}: {e}",
-                args.demo_db.display()
-            )
-        })?;
-    }
     let progress = if super::interactive(cli) {
         let bar = ProgressBar::new(0);
         bar.set_style(

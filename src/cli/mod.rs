@@ -11,6 +11,7 @@ pub mod bench;
 pub mod crawl;
 pub mod daily;
 pub mod demo;
+pub mod flags;
 pub mod report;
 pub mod server;
 
@@ -18,7 +19,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 /// The default database directory.
 pub const DEFAULT_DB: &str = "data/fedicensus.db";
@@ -34,9 +35,10 @@ pub const DEFAULT_DB: &str = "data/fedicensus.db";
                   Exit codes: 0 success, 1 failure, 2 usage error, 3 thin crawl (daily), 130 interrupted."
 )]
 pub struct Cli {
-    /// Database directory (created by crawl if missing).
-    #[arg(long, global = true, env = "FEDICENSUS_DB", default_value = DEFAULT_DB, value_name = "DIR")]
-    pub db: PathBuf,
+    /// Database directory of crawl, daily, report, server and rebuild (also accepted
+    /// after the command) [default: $FEDICENSUS_DB, else data/fedicensus.db]
+    #[arg(long, value_name = "DIR")]
+    pub db: Option<PathBuf>,
 
     /// More log output (-v: debug, -vv: trace). RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -64,15 +66,52 @@ pub enum Command {
     /// Recompute every day's summary and every server's first/last-up times from the
     /// full snapshot history (after a restore, or a fix in the reporter), into a new
     /// tree that replaces the old one in one step. Costs one pass over all snapshots.
-    Rebuild,
+    Rebuild(DbArg),
     /// Convert a database written by an older fedicensus to this build's format, in
     /// place and losing nothing (crawls do it by themselves; reports ask for it).
-    Upgrade,
+    Upgrade(DbArg),
+}
+
+/// `--db` for the commands that use the database; `demo` and `bench` keep their own.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct DbArg {
+    /// Database directory (created by crawl if missing) [default: $FEDICENSUS_DB, else
+    /// data/fedicensus.db]
+    #[arg(long = "db", value_name = "DIR")]
+    pub db: Option<PathBuf>,
+}
+
+impl Cli {
+    /// The database a command uses: its own `--db`, else the one before the command,
+    /// else `$FEDICENSUS_DB`, else [`DEFAULT_DB`].
+    pub fn database(&self, scoped: &DbArg) -> PathBuf {
+        scoped
+            .db
+            .clone()
+            .or_else(|| self.db.clone())
+            .or_else(|| {
+                std::env::var_os("FEDICENSUS_DB")
+                    .filter(|v| !v.is_empty())
+                    .map(PathBuf::from)
+            })
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DB))
+    }
 }
 
 /// Parses arguments, runs the command, and turns its result into an exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
+    if let (Some(_), Command::Demo(_) | Command::Bench(_)) = (&cli.db, &cli.command) {
+        let e = Cli::command().error(
+            clap::error::ErrorKind::ArgumentConflict,
+            "--db is not used by demo and bench: they keep their own database (demo: \
+             --demo-db, bench: --keep)",
+        );
+        return usage_error(&e);
+    }
     init_logging(cli.verbose, cli.quiet);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -87,9 +126,11 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match &cli.command {
             Command::Crawl(args) => crawl::run(args, &cli).await,
-            Command::Report(args) => report::run(args, &cli.db).map(|()| ExitCode::SUCCESS),
-            Command::Rebuild => rebuild(&cli),
-            Command::Upgrade => upgrade(&cli),
+            Command::Report(args) => {
+                report::run(args, &cli.database(&args.db)).map(|()| ExitCode::SUCCESS)
+            }
+            Command::Rebuild(db) => rebuild(&cli.database(db)),
+            Command::Upgrade(db) => upgrade(&cli.database(db)),
             Command::Daily(args) => daily::run(args, &cli).await,
             Command::Demo(args) => demo::run(args, &cli).await,
             Command::Server(args) => server::run(args, &cli).map(|()| ExitCode::SUCCESS),
@@ -105,9 +146,24 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn rebuild(cli: &Cli) -> anyhow::Result<ExitCode> {
-    let store = crate::store::Store::open_upgrading(&cli.db)?;
+/// Prints a clap error (or help) and gives its exit code. An error that quotes a huge
+/// argument is clipped (see [`crate::echo`]); help and version are printed as they are.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    let code = ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+    let text = e.render().to_string();
+    if !e.use_stderr() || text.len() <= 4 * crate::echo::MAX_ECHO {
+        let _ = e.print();
+        return code;
+    }
+    let clipped: Vec<String> = text.lines().map(crate::echo::clip_words).collect();
+    eprintln!("{}", clipped.join("\n"));
+    code
+}
+
+fn rebuild(db: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let store = crate::store::Store::open_upgrading(db)?;
     let done = crate::report::rebuild(&store)?;
+    store.close()?;
     println!(
         "rebuilt {} day summaries; {} of {} server records corrected; {} fresh snapshots sealed",
         done.days, done.servers_updated, done.servers, done.sealed
@@ -115,15 +171,16 @@ fn rebuild(cli: &Cli) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn upgrade(cli: &Cli) -> anyhow::Result<ExitCode> {
-    let store = crate::store::Store::open_upgrading(&cli.db)?;
+fn upgrade(db: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let store = crate::store::Store::open_upgrading(db)?;
     let days = crate::report::derive::settle(&store)?;
+    let (snapshots, servers) = (store.snapshot_count(), store.server_count());
+    store.close()?;
     println!(
-        "the database at {} is in format {}: {} snapshots of {} servers, {days} day summaries derived",
-        cli.db.display(),
+        "the database at {} is in format {}: {snapshots} snapshots of {servers} servers, \
+         {days} day summaries derived",
+        db.display(),
         crate::store::FORMAT,
-        store.snapshot_count(),
-        store.server_count()
     );
     Ok(ExitCode::SUCCESS)
 }

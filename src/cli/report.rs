@@ -1,7 +1,7 @@
 //! `fedicensus report`: prints the census of a day or a period, and with `--out` writes
 //! the full report directory (Markdown, JSON, CSV, charts).
 //!
-//! Types: [`ReportArgs`] (the flags; `--db` is global and passed in), [`Format`].
+//! Types: [`ReportArgs`] (the flags), [`Format`].
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -23,6 +23,9 @@ use crate::store::Store;
                   and listed with their reason. The report's Method section gives every rule."
 )]
 pub struct ReportArgs {
+    #[command(flatten)]
+    pub db: super::DbArg,
+
     #[arg(
         long,
         value_name = "DAY",

@@ -5,7 +5,7 @@
 
 use anyhow::Context;
 
-use super::Cli;
+use super::{Cli, DbArg};
 use crate::domain::Domain;
 use crate::store::{Status, Store};
 
@@ -22,17 +22,37 @@ pub struct ServerArgs {
     /// The server's domain (any spelling: case, unicode or trailing dot).
     pub domain: String,
 
+    #[command(flatten)]
+    pub db: DbArg,
+
     /// Print JSON Lines instead of a table.
     #[arg(long)]
     pub json: bool,
 }
 
+/// The status in words, e.g. "up: answered on its latest visit".
+fn status_sentence(status: &Status) -> String {
+    match status {
+        Status::New => "new: discovered, not visited yet".to_string(),
+        Status::Up => "up: answered on its latest visit".to_string(),
+        Status::Failed { reason } => {
+            format!("failed: its latest visit failed ({reason})")
+        }
+        Status::OptedOut { how } => {
+            format!("opted out: asked not to be counted ({})", how.as_str())
+        }
+        Status::Alias { canonical } => format!("alias: another name of {canonical}"),
+    }
+}
+
 pub fn run(args: &ServerArgs, cli: &Cli) -> anyhow::Result<()> {
-    let domain = Domain::parse(&args.domain).with_context(|| format!("{:?}", args.domain))?;
-    let store = Store::open_existing(&cli.db)?;
+    let domain = Domain::parse(&args.domain)
+        .with_context(|| format!("'{}'", crate::echo::clip(&args.domain)))?;
+    let db = cli.database(&args.db);
+    let store = Store::open_existing(&db)?;
     let mut record = store
         .server(&domain)?
-        .with_context(|| format!("{domain} is not in the database at {}", cli.db.display()))?;
+        .with_context(|| format!("{domain} is not in the database at {}", db.display()))?;
     if let Status::Alias { canonical } = &record.status {
         eprintln!("{domain} is an alias of {canonical}");
         record = store
@@ -50,10 +70,7 @@ pub fn run(args: &ServerArgs, cli: &Cli) -> anyhow::Result<()> {
         t.map_or("never".to_string(), |t| t.to_rfc3339())
     };
     println!("{}", record.domain);
-    println!(
-        "  status           {}",
-        serde_json::to_string(&record.status)?
-    );
+    println!("  status           {}", status_sentence(&record.status));
     println!(
         "  software         {} {}",
         record.software.as_deref().unwrap_or("?"),

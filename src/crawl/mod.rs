@@ -224,6 +224,8 @@ pub async fn crawl(
         }
     }
 
+    // Visits dropped by an interrupt leave the queue: the bar ends where the run did.
+    progress.set_length(progress.position());
     summary.known = store.server_count();
     summary.requests = fetcher.requests_sent();
     summary.duration_secs = clock.elapsed().as_secs_f64();

@@ -30,8 +30,8 @@ use serde::{Deserialize, Serialize};
 use crate::day::Day;
 use crate::domain::Domain;
 use crate::report::stats::{
-    self, Census, Coverage, DayReport, Fact, Filter, Flagged, PostCounts, ServerCounts,
-    SoftwareRow, UserCounts, CARRY_DAYS,
+    self, Census, Coverage, DayReport, Fact, Filter, Flagged, NoteContext, PostCounts,
+    ServerCounts, SoftwareRow, Turnout, UserCounts, CARRY_DAYS,
 };
 use crate::report::suspect;
 use crate::report::window::Window;
@@ -75,6 +75,8 @@ pub struct DaySummary {
     pub software: BTreeMap<String, SoftwareDay>,
     /// In domain order.
     pub flagged: Vec<StoredFlag>,
+    /// Every server's answers, for the day's [`stats::Health`].
+    pub turnout: Turnout,
 }
 
 impl Part {
@@ -131,6 +133,7 @@ impl Part {
 impl DaySummary {
     /// Adds the servers of `census` (built with suspect data included) on day `d`.
     fn add(&mut self, census: &Census, d: Day) {
+        self.turnout.add(census.turnout(d));
         for fact in census.facts(d) {
             let software = self
                 .software
@@ -207,14 +210,13 @@ pub fn assemble(
             })
         })
         .collect::<Result<_, StoreError>>()?;
-    let notes = stats::notes(
-        d,
+    let context = NoteContext {
         baseline,
         crawl_days,
-        only.as_deref(),
-        filter.include_suspect,
-        flagged.len(),
-    );
+        software: only.as_deref(),
+        include_suspect: filter.include_suspect,
+    };
+    let (health, notes) = stats::notes(d, &context, &summary.turnout, flagged.len());
     let (excluded, suspect_included) = if filter.include_suspect {
         (Vec::new(), flagged)
     } else {
@@ -236,6 +238,7 @@ pub fn assemble(
         by_software,
         excluded,
         suspect_included,
+        health,
         notes,
     })
 }

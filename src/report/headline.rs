@@ -13,6 +13,9 @@ use crate::report::stats::{DayReport, CARRY_DAYS};
 /// "The fediverse counted 608,837 monthly active users on 3,120 servers on November
 /// 7, 2022."
 pub fn day(day: &DayReport, software: Option<&str>) -> String {
+    if day.servers.up == 0 {
+        return no_census(day, software);
+    }
     format!(
         "The fediverse counted {} on {} on {}.",
         active_users(day),
@@ -30,6 +33,9 @@ pub fn period(
     new_servers: u64,
     software: Option<&str>,
 ) -> String {
+    if end.servers.up == 0 {
+        return no_census(end, software);
+    }
     let users = match new_users {
         0 => "No new users".to_string(),
         n if n < 0 => plural(n.unsigned_abs(), "fewer user", "fewer users"),
@@ -55,6 +61,19 @@ pub fn period(
     )
 }
 
+/// The headline of a day on which no server counts: never a census of zero.
+/// "There is no census for November 7, 2022: no server could be counted."
+fn no_census(day: &DayReport, software: Option<&str>) -> String {
+    let what = match software {
+        Some(name) => format!("{name} server"),
+        None => "server".to_string(),
+    };
+    format!(
+        "There is no census for {}: no {what} could be counted.",
+        day.date.in_words()
+    )
+}
+
 /// "608,837 monthly active users".
 fn active_users(day: &DayReport) -> String {
     plural(
@@ -71,9 +90,14 @@ fn servers(n: u64, software: Option<&str>) -> String {
     }
 }
 
-/// What the headline's numbers rest on: carried-forward servers, suspect exclusions
-/// and coverage of monthly active users, as one sentence.
+/// What the headline's numbers rest on: the crawl's health warning, if any, then
+/// carried-forward servers, suspect exclusions and coverage of monthly active users,
+/// as one sentence (none of it when no server counts).
 pub fn caveats(day: &DayReport) -> String {
+    let warning = day.health.warning(day.date);
+    if day.servers.up == 0 {
+        return warning.unwrap_or_default();
+    }
     let date = day.date.in_words();
     let mut clauses = vec![match day.servers.carried_forward {
         0 => format!("Every server counted answered on {date}"),
@@ -105,5 +129,9 @@ pub fn caveats(day: &DayReport) -> String {
         thousands(day.coverage.active_month as i64),
         plural(day.servers.up, "server", "servers")
     ));
-    format!("{}.", clauses.join("; "))
+    let counted = format!("{}.", clauses.join("; "));
+    match warning {
+        Some(warning) => format!("{warning} {counted}"),
+        None => counted,
+    }
 }

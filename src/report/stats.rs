@@ -12,13 +12,15 @@
 //!   Gone describes disappearance, not numbers, so suspect servers are included.
 //! - `new` on D: counting servers observed on D whose first successful snapshot
 //!   (`ServerRecord::first_up`) falls on D; `null` on the first day of the census.
+//! - `health` of D: whether D's crawls can be trusted ([`Health`]), judged from the
+//!   stored snapshots of D and the day before.
 //!
 //! Cost: computing a day is O(servers × log(window days)) over a [`Census`] loaded from
-//! the stored blocks; the census itself costs O(servers × window days) to load and judge.
+//! the rollup; the census itself costs O(servers × window days) to load and judge.
 //!
 //! Types: [`DayReport`] and its parts ([`ServerCounts`], [`UserCounts`],
-//! [`PostCounts`], [`Coverage`], [`SoftwareRow`], [`Flagged`]), [`Filter`] (what to
-//! count), [`Census`] (the loaded window that computes days).
+//! [`PostCounts`], [`Coverage`], [`SoftwareRow`], [`Flagged`], [`Health`]),
+//! [`Filter`] (what to count), [`Census`] (the loaded window that computes days).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -56,6 +58,10 @@ of new servers is not given for it.
 - Over a period from D1 (exclusive) to D2 (inclusive): new servers is the sum of the \
 new servers of each day after D1 through D2; new users = users on D2 − users on D1; \
 active users = monthly active users on D2.
+- A day's crawls are thin when fewer than half of the servers that answered the day \
+before answered that day, and reached nothing when crawls ran that day and no server \
+answered: the crawler's own network is the likely cause, not a collapse of the \
+fediverse. Every report of such a day says so, in its notes and next to its headline.
 - Servers that asked not to be counted (robots.txt, HTTP 410 or 451, NodeInfo private \
 or hidden from statistics, or excluded by the operator) are never counted.
 - Suspect data is left out of every total and listed with its reason: a negative count; \
@@ -97,7 +103,44 @@ pub struct DayReport {
     /// With `--include-suspect`: the suspect servers that were counted anyway.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub suspect_included: Vec<Flagged>,
+    pub health: Health,
     pub notes: Vec<String>,
+}
+
+/// Whether a day's crawls can be trusted. Judged on every server that answered
+/// (whatever the filter), from the stored snapshots, so every later report of the day
+/// says the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Health {
+    /// No crawl ran on the day, or its crawls reached at least half of the servers that
+    /// answered the day before.
+    Ok,
+    /// Fewer than half of the servers that answered the day before answered on the
+    /// day: the crawler's own network is the likely cause, not a collapse of the
+    /// fediverse.
+    Thin,
+    /// Crawls ran on the day and no server answered.
+    NothingReachable,
+}
+
+impl Health {
+    /// The warning that leads the caveats of a report of `day`.
+    pub fn warning(self, day: Day) -> Option<String> {
+        let date = day.in_words();
+        match self {
+            Health::Ok => None,
+            Health::Thin => Some(format!(
+                "Warning: fewer than half of the servers that answered the day before \
+                 answered on {date}; the crawler's network was probably down, so these \
+                 numbers should not be read as a decline."
+            )),
+            Health::NothingReachable => Some(format!(
+                "Warning: the crawls of {date} reached no server; the crawler's network was \
+                 probably down, so every number is carried forward from earlier days."
+            )),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -353,14 +396,13 @@ impl Census {
         if d != self.baseline {
             servers.new = Some(new);
         }
-        let notes = notes(
-            d,
-            self.baseline,
-            &self.crawl_days,
-            self.software.as_deref(),
-            self.include_suspect,
-            flagged.len(),
-        );
+        let context = NoteContext {
+            baseline: self.baseline,
+            crawl_days: &self.crawl_days,
+            software: self.software.as_deref(),
+            include_suspect: self.include_suspect,
+        };
+        let (health, notes) = notes(d, &context, &self.turnout(d), flagged.len());
         let mut by_software: Vec<SoftwareRow> = by_software.into_values().collect();
         sort_software(&mut by_software);
         let (excluded, suspect_included) = if self.include_suspect {
@@ -377,9 +419,68 @@ impl Census {
             by_software,
             excluded,
             suspect_included,
+            health,
             notes,
         }
     }
+
+    /// How many servers answered on `d`, on the day before, and on both: what the
+    /// day's [`Health`] is judged on (every server, whatever the filter).
+    pub fn turnout(&self, d: Day) -> Turnout {
+        let before = d.add_days(-1);
+        let mut turnout = Turnout::default();
+        for series in &self.series {
+            let has = |day: Day| {
+                series
+                    .readings
+                    .binary_search_by_key(&day, |r| r.day)
+                    .is_ok()
+            };
+            let (on_d, on_before) = (has(d), has(before));
+            turnout.today += u64::from(on_d);
+            turnout.day_before += u64::from(on_before);
+            turnout.answered += u64::from(on_d && on_before);
+        }
+        turnout
+    }
+}
+
+/// How many servers answered on a day, on the day before, and on both.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Turnout {
+    pub today: u64,
+    pub day_before: u64,
+    pub answered: u64,
+}
+
+impl Turnout {
+    pub fn add(&mut self, other: Turnout) {
+        self.today += other.today;
+        self.day_before += other.day_before;
+        self.answered += other.answered;
+    }
+
+    /// The health of a day with this turnout; `crawled`: whether a crawl ran that day.
+    pub fn health(&self, crawled: bool) -> Health {
+        if !crawled {
+            Health::Ok
+        } else if self.today == 0 {
+            Health::NothingReachable
+        } else if self.answered * 2 < self.day_before {
+            Health::Thin
+        } else {
+            Health::Ok
+        }
+    }
+}
+
+/// What the notes of a day say besides its numbers: the census's first day, the days
+/// with a crawl, and the filter.
+pub struct NoteContext<'a> {
+    pub baseline: Day,
+    pub crawl_days: &'a BTreeSet<Day>,
+    pub software: Option<&'a str>,
+    pub include_suspect: bool,
 }
 
 /// The per-software table's order: most monthly active users first, then most
@@ -390,42 +491,63 @@ pub fn sort_software(rows: &mut [SoftwareRow]) {
     });
 }
 
-/// The notes under day `d`'s numbers: the baseline day, a day without a crawl, the
-/// software filter, and suspect data counted (`flagged` servers).
+/// The health of day `d` and the notes under its numbers: the baseline day, a thin
+/// crawl, a day without a crawl, the software filter, and suspect data counted
+/// (`flagged` servers).
 pub fn notes(
     d: Day,
-    baseline: Day,
-    crawl_days: &BTreeSet<Day>,
-    software: Option<&str>,
-    include_suspect: bool,
+    ctx: &NoteContext,
+    turnout: &Turnout,
     flagged: usize,
-) -> Vec<String> {
+) -> (Health, Vec<String>) {
     let mut notes = Vec::new();
-    if d == baseline {
+    if d == ctx.baseline {
         notes.push(format!(
             "{} is the first day of the census: every server is a baseline, so no \
              servers are counted as new.",
             d.in_words()
         ));
     }
-    if !crawl_days.contains(&d) {
+    let crawled = ctx.crawl_days.contains(&d);
+    let health = turnout.health(crawled);
+    let Turnout {
+        day_before,
+        answered,
+        ..
+    } = turnout;
+    match health {
+        Health::Ok => {}
+        Health::Thin => notes.push(format!(
+            "The crawls of {} are suspiciously thin: only {answered} of the {day_before} \
+             servers that answered the day before answered. The crawler's network was \
+             probably down; servers that did not answer are carried forward, and the \
+             numbers should not be read as a decline.",
+            d.in_words()
+        )),
+        Health::NothingReachable => notes.push(format!(
+            "No server answered the crawls of {}: the crawler's network was probably \
+             down. The numbers are carried forward from earlier days.",
+            d.in_words()
+        )),
+    }
+    if !crawled {
         notes.push(format!(
             "No crawl ran on {}: every server counted is carried forward from an \
              earlier day.",
             d.in_words()
         ));
     }
-    if let Some(software) = software {
+    if let Some(software) = ctx.software {
         notes.push(format!("Only servers running {software} are counted."));
     }
-    if include_suspect && flagged > 0 {
+    if ctx.include_suspect && flagged > 0 {
         notes.push(format!(
             "Suspect data is included: {} flagged by the suspect-data rules {} counted.",
             plural(flagged as u64, "server", "servers"),
             if flagged == 1 { "is" } else { "are" }
         ));
     }
-    notes
+    (health, notes)
 }
 
 #[cfg(test)]

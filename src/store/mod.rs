@@ -71,6 +71,11 @@ pub enum StoreError {
     #[error("the database at {path} holds no crawl yet: run `fedicensus crawl` first")]
     Empty { path: PathBuf },
     #[error(
+        "{path} is not a fedicensus database (it holds other files) and was left untouched; \
+         pass --db with a fedicensus database, or a new or empty directory for a new one"
+    )]
+    NotADatabase { path: PathBuf },
+    #[error(
         "the database at {path} is corrupt ({detail}); keep a copy of the directory and \
          restore it from a backup, or start a new one with --db"
     )]
@@ -149,49 +154,94 @@ enum Older {
 }
 
 impl Store {
-    /// Opens the database at `path`, creating it if needed and upgrading an older
-    /// format (for crawls).
+    /// Opens the database at `path`, creating it if `path` is missing or an empty
+    /// directory, and upgrading an older format (for crawls). Anything else that is not
+    /// a database is refused before a file is created.
     pub fn open(path: &Path) -> Result<Store> {
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| StoreError::Io {
+        match Found::at(path)? {
+            Found::Nothing => {
+                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent).map_err(|e| StoreError::Io {
+                        path: path.to_path_buf(),
+                        source: e.into(),
+                    })?;
+                }
+                Self::open_inner(path, Older::Upgrade)
+            }
+            Found::Database => Self::open_inner(path, Older::Upgrade),
+            Found::Other => Err(StoreError::NotADatabase {
                 path: path.to_path_buf(),
-                source: e.into(),
-            })?;
+            }),
         }
-        Self::open_inner(path, Older::Upgrade)
     }
 
-    /// Opens an existing database (for reports): a missing one is an error, not a new
-    /// empty database, and an older format is refused with the command that converts it.
+    /// Whether `path` holds anything (a database or other files), judged without
+    /// opening it.
+    pub fn exists(path: &Path) -> bool {
+        !matches!(Found::at(path), Ok(Found::Nothing))
+    }
+
+    /// Opens an existing database (for reports and `server`): a missing one is an
+    /// error, not a new empty database; anything that is not a fedicensus database is
+    /// refused untouched, and an older format with the command that converts it.
+    /// Opening writes nothing, so a report works on a full disk.
     pub fn open_existing(path: &Path) -> Result<Store> {
-        Self::ensure_exists(path)?;
-        Self::open_inner(path, Older::Refuse)
+        Self::existing(path, Older::Refuse)
     }
 
     /// Opens an existing database and converts an older format (`upgrade`, `rebuild`).
     pub fn open_upgrading(path: &Path) -> Result<Store> {
-        Self::ensure_exists(path)?;
-        Self::open_inner(path, Older::Upgrade)
+        Self::existing(path, Older::Upgrade)
     }
 
-    fn ensure_exists(path: &Path) -> Result<()> {
-        if !path.join("db").exists() {
-            return Err(StoreError::Missing {
+    fn existing(path: &Path, older: Older) -> Result<Store> {
+        match Found::at(path)? {
+            Found::Nothing => Err(StoreError::Missing {
                 path: path.to_path_buf(),
-            });
+            }),
+            Found::Database => Self::open_inner(path, older),
+            Found::Other => Err(StoreError::NotADatabase {
+                path: path.to_path_buf(),
+            }),
         }
-        Ok(())
     }
 
+    /// Opens sled at `path`. With [`Older::Upgrade`] (writable opens), missing trees
+    /// and the format marker are created and an older format is converted; with
+    /// [`Older::Refuse`], a database lacking them is not ours and is refused, and
+    /// nothing is written.
     fn open_inner(path: &Path, older: Older) -> Result<Store> {
+        let create = older == Older::Upgrade;
         let db = sled::Config::new()
             .path(path)
             .cache_capacity(CACHE_BYTES)
             .open()
             .map_err(|e| classify(path, e))?;
-        let tree = |name: &str| db.open_tree(name).map_err(|e| classify(path, e));
+        let names = db.tree_names();
+        let has = |name: &str| names.iter().any(|n| n.as_ref() == name.as_bytes());
+        // sled always has its default tree: any other tree without our marker belongs
+        // to another program.
+        if !has("meta") && (!create || names.len() > 1) {
+            return Err(StoreError::NotADatabase {
+                path: path.to_path_buf(),
+            });
+        }
+        let tree = |name: &str| {
+            if !create && !has(name) {
+                return Err(StoreError::Corrupt {
+                    path: path.to_path_buf(),
+                    detail: format!("the tree '{name}' is missing"),
+                });
+            }
+            db.open_tree(name).map_err(|e| classify(path, e))
+        };
         let meta = tree("meta")?;
         let found = match meta.get("format").map_err(|e| classify(path, e))? {
+            None if !create => {
+                return Err(StoreError::NotADatabase {
+                    path: path.to_path_buf(),
+                })
+            }
             None => {
                 meta.insert("format", &FORMAT.to_be_bytes())
                     .map_err(|e| classify(path, e))?;
@@ -249,6 +299,35 @@ impl Store {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Closes the database after writes and opens it once more before leaving it.
+    /// sled 0.34 has no read-only mode, and its first open after writes extends the
+    /// file (it rewrites the unused tail of its last log segment) and writes a new
+    /// snapshot file; later opens rewrite only those same bytes in place. Doing the
+    /// first open here leaves nothing for a report or `server` to add: no file grows and
+    /// no byte changes, so they work on a full disk.
+    pub fn close(self) -> Result<()> {
+        self.flush()?;
+        let path = self.path.clone();
+        drop(self);
+        // sled releases its lock as its threads wind down: wait briefly for it.
+        for attempt in 0.. {
+            match sled::Config::new()
+                .path(&path)
+                .cache_capacity(CACHE_BYTES)
+                .open()
+            {
+                Ok(db) => return db.flush().map(drop).map_err(|e| classify(&path, e)),
+                Err(e) => match classify(&path, e) {
+                    StoreError::Locked { .. } if attempt < 50 => {
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                    }
+                    other => return Err(other),
+                },
+            }
+        }
+        unreachable!("the loop returns")
     }
 
     /// Makes every write so far durable.
@@ -930,11 +1009,55 @@ impl Store {
     }
 
     /// The UTC days on which crawls were recorded (by their `--at` instant), ascending.
+    /// Only runs that ended count: a run that crashed or was killed before its end is
+    /// no census of its day.
     pub fn crawl_days(&self) -> Result<Vec<Day>> {
-        let mut days: Vec<Day> = self.runs()?.iter().map(|r| Day::of(r.at)).collect();
+        let mut days: Vec<Day> = self
+            .runs()?
+            .iter()
+            .filter(|r| r.ended.is_some())
+            .map(|r| Day::of(r.at))
+            .collect();
         days.sort();
         days.dedup();
         Ok(days)
+    }
+}
+
+/// What a database path holds, judged from the directory listing alone (before sled
+/// opens it, since opening creates files).
+enum Found {
+    /// Nothing yet: a missing path or an empty directory.
+    Nothing,
+    /// sled's files: its `conf` (which starts with `segment_size:`) and `db`.
+    Database,
+    Other,
+}
+
+impl Found {
+    fn at(path: &Path) -> Result<Found> {
+        let io = |e: std::io::Error| StoreError::Io {
+            path: path.to_path_buf(),
+            source: e.into(),
+        };
+        if !path.exists() {
+            return Ok(Found::Nothing);
+        }
+        if !path.is_dir() {
+            return Ok(Found::Other);
+        }
+        if std::fs::read_dir(path).map_err(io)?.next().is_none() {
+            return Ok(Found::Nothing);
+        }
+        let mut conf = [0u8; 13];
+        let sled_conf = std::fs::File::open(path.join("conf"))
+            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut conf))
+            .is_ok_and(|()| &conf == b"segment_size:");
+        Ok(if sled_conf && path.join("db").is_file() {
+            Found::Database
+        } else {
+            Found::Other
+        })
     }
 }
 
@@ -1082,7 +1205,12 @@ mod tests {
                     serde_json::json!({}),
                 )
                 .unwrap();
-            assert_eq!(store.runs().unwrap(), vec![run]);
+            assert_eq!(store.runs().unwrap(), vec![run.clone()]);
+            // A run that never ended (killed, crashed) is no census of its day.
+            assert_eq!(store.crawl_days().unwrap(), vec![]);
+            let mut run = run;
+            run.ended = Some(at("2022-10-27T11:00:00Z"));
+            store.put_run(&run).unwrap();
             store.flush().unwrap();
         }
         let store = Store::open_existing(&path).unwrap();
@@ -1095,6 +1223,39 @@ mod tests {
             store.crawl_days().unwrap(),
             vec![Day::from_ymd(2022, 10, 27).unwrap()]
         );
+    }
+
+    #[test]
+    fn what_is_not_a_database_is_refused_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mine");
+        std::fs::create_dir(&path).unwrap();
+        std::fs::write(path.join("db"), b"my thesis").unwrap();
+        for err in [Store::open(&path).err(), Store::open_existing(&path).err()] {
+            assert!(
+                matches!(err, Some(StoreError::NotADatabase { .. })),
+                "{err:?}"
+            );
+        }
+        let names: Vec<_> = std::fs::read_dir(&path)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec!["db"]);
+        assert_eq!(std::fs::read(path.join("db")).unwrap(), b"my thesis");
+
+        // A sled database of another program: refused by reports, and not adopted.
+        let other = dir.path().join("other");
+        sled::open(&other).unwrap().open_tree("theirs").unwrap();
+        for err in [
+            Store::open(&other).err(),
+            Store::open_existing(&other).err(),
+        ] {
+            assert!(
+                matches!(err, Some(StoreError::NotADatabase { .. })),
+                "{err:?}"
+            );
+        }
     }
 
     #[test]
