@@ -141,8 +141,9 @@ pub fn run(
     let (derived, days_derived) = Phase::measure("derive day summaries", || derive::settle(&store));
     let days_derived = days_derived?;
     let mut phases = vec![write, derived];
-    // Closed, so each report opens the database cold, as a user's would.
-    drop(store);
+    // Closed as a crawl leaves it, so each report opens the database cold, as a
+    // user's would.
+    store.close()?;
     let out = db.with_extension("report.json");
     for (args, name) in reports(&history) {
         phases.push(report_process(exe, &db, &args, name, &out)?);
