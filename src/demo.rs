@@ -82,6 +82,7 @@ pub async fn run(options: &DemoOptions, progress: &ProgressBar) -> anyhow::Resul
             },
             max_servers: None,
             max_new_per_registrable: 50,
+            max_new_per_server: crawl::DEFAULT_MAX_NEW_PER_SERVER as usize,
             at: crawl_instant(options.start, n),
             description: serde_json::json!({"demo": true, "day": n}),
         };

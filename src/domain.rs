@@ -190,6 +190,14 @@ impl fmt::Debug for Domain {
     }
 }
 
+/// Lets sets of names be searched with a raw `&str` (hash and equality are those of the
+/// text).
+impl std::borrow::Borrow<str> for Domain {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl AsRef<str> for Domain {
     fn as_ref(&self) -> &str {
         &self.0

@@ -7,7 +7,8 @@
 //! JSON, CSV, charts, HTML). [`crawl`] drives the first four; [`sim`] is the simulated
 //! fediverse used by the tests, the demo and the benchmarks.
 //!
-//! Shared vocabulary: [`domain::Domain`], [`day::Day`], [`snapshot::Snapshot`].
+//! Shared vocabulary: [`domain::Domain`], [`day::Day`], [`snapshot::Snapshot`], and
+//! [`text::clean`] for any text a server sends.
 
 pub mod bench;
 pub mod cli;
@@ -26,3 +27,4 @@ pub mod seeds;
 pub mod sim;
 pub mod snapshot;
 pub mod store;
+pub mod text;

@@ -72,8 +72,8 @@ impl FailureReason {
         }
     }
 
-    /// Failures that say "nobody is there": these put a server on the growing re-probe
-    /// schedule. A server that answers, even wrongly, is tried again on the next run.
+    /// Failures that say "nobody is there": no name, no connection, no answer in time,
+    /// no TLS, no public address.
     pub fn is_unreachable(self) -> bool {
         matches!(
             self,
@@ -83,6 +83,15 @@ impl FailureReason {
                 | FailureReason::Tls
                 | FailureReason::ForbiddenAddress
         )
+    }
+
+    /// Failures that put a name on the growing re-probe schedule: unreachable ones, and
+    /// "no fediverse server is there" (the host answers but serves no NodeInfo: most such
+    /// names come from junk or made-up peer entries, and probing them all on every run
+    /// is what a peer-list flood would cost). A server that answers in any other way,
+    /// even wrongly, is tried again on the next run.
+    pub fn backs_off(self) -> bool {
+        self.is_unreachable() || self == FailureReason::NotFediverse
     }
 }
 

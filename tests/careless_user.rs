@@ -248,6 +248,8 @@ fn numeric_flags_are_bounded() {
         ("crawl", &crawl, "--concurrency", "0"),
         ("crawl", &crawl, "--max-servers", "0"),
         ("daily", &crawl, "--max-new-per-domain", "0"),
+        ("crawl", &crawl, "--max-new-per-server", "0"),
+        ("crawl", &crawl, "--max-new-per-server", "1000001"),
         ("bench", &["crawl"], "--per-host-rps", "1e10"),
         ("bench", &["crawl"], "--servers", "100000000000"),
     ];

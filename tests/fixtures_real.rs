@@ -7,8 +7,10 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
+use fedicensus::domain::Domain;
+use fedicensus::parse::peers::PeerSet;
 use fedicensus::parse::wellknown::SchemaVersion::{V1_0, V2_0, V2_1};
-use fedicensus::parse::{instance, nodeinfo, peers, wellknown, ParseError};
+use fedicensus::parse::{instance, nodeinfo, wellknown, ParseError};
 
 use Expect::*;
 use Fail::*;
@@ -264,12 +266,14 @@ fn run(parser: P, body: &[u8]) -> Result<(), ParseError> {
     }
 }
 
-fn peer_list(parser: P, body: &[u8]) -> Result<Vec<String>, ParseError> {
+fn peer_list(parser: P, body: &[u8]) -> Result<PeerSet, ParseError> {
+    let mut set = PeerSet::new();
     match parser {
-        P::MisskeyInstances => peers::parse_misskey_instances(body),
-        P::LemmyFederated => peers::parse_lemmy_federated(body),
-        _ => peers::parse_mastodon_peers(body),
-    }
+        P::MisskeyInstances => set.read_misskey_page(body),
+        P::LemmyFederated => set.read_lemmy(body),
+        _ => set.read_mastodon(body),
+    }?;
+    Ok(set)
 }
 
 fn fail_of(err: &ParseError) -> Fail {
@@ -385,9 +389,19 @@ fn check(file: &str, body: &[u8], expect: &Expect) {
             let got = instance::parse_activity(&wrapped).unwrap_or_else(|e| panic!("{file}: {e}"));
             assert_eq!(got, [activity_week(week)], "{file}");
         }
-        Peers(parser, names) => {
+        Peers(parser, entries) => {
+            // The table lists the name entries as served; the crawler keeps the valid
+            // ones, each once, and counts the rest as rejected.
             let got = peer_list(*parser, body).unwrap_or_else(|e| panic!("{file}: {e}"));
-            assert_eq!(got, *names, "{file}");
+            let mut kept: Vec<Domain> = Vec::new();
+            for name in entries.iter().filter_map(|e| Domain::parse(e).ok()) {
+                if !kept.contains(&name) {
+                    kept.push(name);
+                }
+            }
+            let invalid = entries.iter().filter(|e| Domain::parse(e).is_err()).count();
+            assert_eq!(got.names(), kept, "{file}");
+            assert_eq!(got.rejected, invalid, "{file}");
         }
         Fails(parser, want) => assert_fails(file, *parser, body, *want),
         NotOurs { why, checks } => {

@@ -3,9 +3,13 @@
 //! directory's size on disk. Every reading is `None` where `/proc` is missing, so the
 //! benchmarks still run elsewhere and say "n/a".
 //!
+//! [`output_with_peak_rss`] measures a child process instead (the crawler run as its
+//! own binary by the tests), from the kernel's accounting when it is reaped.
+//!
 //! Types: none; functions only.
 
 use std::path::Path;
+use std::process::{Command, Output};
 
 /// `/proc` reports CPU time in USER_HZ ticks, which Linux fixes at 100 for user space
 /// whatever the kernel's own tick rate.
@@ -90,6 +94,61 @@ fn stat_cpu_seconds(stat: &str) -> Option<f64> {
     Some((user + system) as f64 / TICKS_PER_SECOND)
 }
 
+/// Runs `command` to completion like [`Command::output`] (stdin closed, stdout and
+/// stderr captured) and also returns the child's peak resident memory in bytes: its
+/// `ru_maxrss` as `wait4` reports it when the child is reaped.
+#[cfg(unix)]
+pub fn output_with_peak_rss(command: &mut Command) -> std::io::Result<(Output, Option<u64>)> {
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::{ExitStatus, Stdio};
+
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let stderr_pipe = child.stderr.take();
+    // Both pipes are drained at once, so a child filling one never blocks on it.
+    let stderr = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        if let Some(mut pipe) = stderr_pipe {
+            let _ = pipe.read_to_end(&mut buf);
+        }
+        buf
+    });
+    let mut stdout = Vec::new();
+    if let Some(mut pipe) = child.stdout.take() {
+        pipe.read_to_end(&mut stdout)?;
+    }
+    let stderr = stderr.join().unwrap_or_default();
+    let pid = libc::pid_t::try_from(child.id()).map_err(std::io::Error::other)?;
+    let mut status = 0;
+    loop {
+        // SAFETY: wait4 only writes the status and the rusage struct we pass; the child
+        // is ours and not waited for elsewhere (`child` is dropped without waiting).
+        let mut usage = unsafe { std::mem::zeroed::<libc::rusage>() };
+        let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        if reaped == pid {
+            // Linux reports ru_maxrss in KiB.
+            let peak = u64::try_from(usage.ru_maxrss).ok().map(|kib| kib * 1024);
+            let status = ExitStatus::from_raw(status);
+            return Ok((
+                Output {
+                    status,
+                    stdout,
+                    stderr,
+                },
+                peak,
+            ));
+        }
+        let error = std::io::Error::last_os_error();
+        if error.kind() != std::io::ErrorKind::Interrupted {
+            return Err(error);
+        }
+    }
+}
+
 pub fn memory_total() -> Option<u64> {
     kib_field("/proc/meminfo", "MemTotal")
 }
@@ -135,6 +194,18 @@ mod tests {
     fn stat_fields_count_from_the_name() {
         let stat = "42 (a (weird) name) S 1 42 42 0 -1 4194560 100 0 0 0 250 50 0 0 20 0";
         assert_eq!(stat_cpu_seconds(stat), Some(3.0));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_child_s_peak_rss_is_measured() {
+        let mut sh = Command::new("sh");
+        sh.args(["-c", "echo out; echo err >&2; exit 3"]);
+        let (output, peak) = output_with_peak_rss(&mut sh).unwrap();
+        assert_eq!(output.status.code(), Some(3));
+        assert_eq!(output.stdout, b"out\n");
+        assert_eq!(output.stderr, b"err\n");
+        assert!(peak.is_some_and(|p| p > 0 && p < 1 << 30), "{peak:?}");
     }
 
     #[test]

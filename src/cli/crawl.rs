@@ -70,6 +70,11 @@ pub struct CrawlArgs {
     #[arg(long, default_value_t = 50, value_name = "N", value_parser = clap::value_parser!(u32).range(flags::MAX_NEW_PER_DOMAIN))]
     pub max_new_per_domain: u32,
 
+    /// New domains one server's peer list may introduce per run (flood guard: a list of
+    /// 850,000 made-up domains costs N visits); the rest are counted as capped.
+    #[arg(long, default_value_t = crate::crawl::DEFAULT_MAX_NEW_PER_SERVER, value_name = "N", value_parser = clap::value_parser!(u32).range(flags::MAX_NEW_PER_SERVER))]
+    pub max_new_per_server: u32,
+
     /// User-Agent header; robots.txt rules are matched against its first word.
     /// [default: fedicensus/<version> (+<homepage>)]
     #[arg(long, value_name = "S")]
@@ -157,11 +162,13 @@ impl CrawlArgs {
             },
             max_servers: self.max_servers.map(|n| n as usize),
             max_new_per_registrable: self.max_new_per_domain as usize,
+            max_new_per_server: self.max_new_per_server as usize,
             at: self.at.unwrap_or_else(Utc::now),
             description: serde_json::json!({
                 "seeds": self.seeds, "seed": self.seed, "concurrency": self.concurrency,
                 "per_host_rps": self.per_host_rps, "timeout": self.timeout,
                 "max_servers": self.max_servers, "max_new_per_domain": self.max_new_per_domain,
+                "max_new_per_server": self.max_new_per_server,
                 "user_agent": self.user_agent, "exclude": self.exclude, "at": self.at,
                 "connect_to": self.connect_to, "plain_http": self.plain_http,
                 "version": env!("CARGO_PKG_VERSION"),
@@ -291,6 +298,7 @@ pub fn print_summary(summary: &Summary, json: bool) -> anyhow::Result<()> {
     println!("  newly discovered   {}", summary.newly_discovered);
     println!("  not due (backoff)  {}", summary.not_due);
     println!("  rejected peers     {}", summary.rejected_peers);
+    println!("  skipped peers      {}", summary.skipped_peers);
     println!("  capped             {}", summary.capped);
     println!("  requests           {}", summary.requests);
     println!("  duration           {:.1} s", summary.duration_secs);

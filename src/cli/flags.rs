@@ -20,6 +20,8 @@ pub const CONCURRENCY: RangeInclusive<i64> = 1..=10_000;
 pub const MAX_SERVERS: RangeInclusive<i64> = 1..=100_000_000;
 /// New domains per registrable domain per run (`--max-new-per-domain`).
 pub const MAX_NEW_PER_DOMAIN: RangeInclusive<i64> = 1..=1_000_000;
+/// New domains one server's peer list may introduce per run (`--max-new-per-server`).
+pub const MAX_NEW_PER_SERVER: RangeInclusive<i64> = 1..=1_000_000;
 /// Servers of a benchmark's generated world.
 pub const BENCH_SERVERS: RangeInclusive<u64> = 1..=10_000_000;
 

@@ -8,6 +8,7 @@ use anyhow::Context;
 use super::{Cli, DbArg};
 use crate::domain::Domain;
 use crate::store::{Status, Store};
+use crate::text;
 
 #[derive(clap::Args, Debug)]
 #[command(
@@ -71,10 +72,12 @@ pub fn run(args: &ServerArgs, cli: &Cli) -> anyhow::Result<()> {
     };
     println!("{}", record.domain);
     println!("  status           {}", status_sentence(&record.status));
+    // Stored text may predate the parsers' cleaning: clean it again for the terminal.
+    let shown = |t: &Option<String>| t.as_deref().and_then(text::clean);
     println!(
         "  software         {} {}",
-        record.software.as_deref().unwrap_or("?"),
-        record.version.as_deref().unwrap_or("")
+        shown(&record.software).unwrap_or_else(|| "?".into()),
+        shown(&record.version).unwrap_or_default()
     );
     println!(
         "  discovered       {}",

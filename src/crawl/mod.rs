@@ -11,7 +11,9 @@
 //! list, until `--max-servers` names are known. Names covered by `--exclude` are never
 //! contacted; aliases are visited through their canonical name. New names under one
 //! registrable domain are capped per run, so a crawler trap listing 300,000
-//! subdomains costs a few entries, not a crawl.
+//! subdomains costs a few entries, not a crawl; so are the new names one server's peer
+//! list may introduce ([`DEFAULT_MAX_NEW_PER_SERVER`]), so a list of 850,000 distinct
+//! made-up domains costs that many visits at most, not 850,000.
 //!
 //! Types: [`CrawlOptions`], [`Summary`]; function [`crawl`].
 
@@ -30,10 +32,16 @@ use tokio::task::JoinSet;
 use crate::domain::Domain;
 use crate::fetch::{FetchConfig, Fetcher};
 use crate::outcome::{FailureReason, OptOut};
+use crate::parse::peers::PeerSet;
 use crate::seeds::Exclusions;
 use crate::snapshot::Snapshot;
 use crate::store::{ServerRecord, Status, Store};
 use visit::{Visit, VisitResult};
+
+/// New names one server's peer list may introduce per run, by default. Real lists that
+/// large are the biggest servers' in a first crawl, and the names they cannot introduce
+/// are introduced by the other servers that know them.
+pub const DEFAULT_MAX_NEW_PER_SERVER: u32 = 10_000;
 
 /// Everything a crawl run needs besides the store.
 #[derive(Debug, Clone)]
@@ -45,6 +53,8 @@ pub struct CrawlOptions {
     pub max_servers: Option<usize>,
     /// New names accepted per registrable domain per run.
     pub max_new_per_registrable: usize,
+    /// New names one server's peer list may introduce per run.
+    pub max_new_per_server: usize,
     /// The instant snapshots are recorded as taken.
     pub at: DateTime<Utc>,
     /// Recorded with the run, for reproducibility.
@@ -73,7 +83,11 @@ pub struct Summary {
     pub not_due: usize,
     /// Peer entries that are not valid public domain names.
     pub rejected_peers: usize,
-    /// New names not recorded because of `--max-servers` or the per-domain cap.
+    /// Peer entries not read because a list exceeded the per-visit or per-page caps
+    /// (see [`crate::parse::peers`]).
+    pub skipped_peers: usize,
+    /// New names not recorded because of `--max-servers`, the per-domain cap or the
+    /// per-server cap.
     pub capped: usize,
     pub requests: u64,
     /// The run was stopped (Ctrl-C) before it finished.
@@ -343,20 +357,21 @@ fn apply(
     Ok(())
 }
 
+/// Records the new names of one peer list, within the caps: `--max-servers`, the
+/// per-registrable-domain cap, and at most `max_new_per_server` new names per list.
 fn discover(
     store: &Store,
     options: &CrawlOptions,
     frontier: &mut Frontier,
     summary: &mut Summary,
     via: &Domain,
-    peers: &[String],
+    peers: &PeerSet,
 ) -> anyhow::Result<()> {
-    for entry in peers {
-        let Ok(domain) = Domain::parse(entry) else {
-            summary.rejected_peers += 1;
-            continue;
-        };
-        if frontier.known.contains(&domain) || options.exclude.covers(&domain) {
+    summary.rejected_peers += peers.rejected;
+    summary.skipped_peers += peers.skipped;
+    let mut added = 0;
+    for domain in peers.names() {
+        if frontier.known.contains(domain) || options.exclude.covers(domain) {
             continue;
         }
         let per_registrable = frontier
@@ -366,11 +381,15 @@ fn discover(
         let full = options
             .max_servers
             .is_some_and(|max| frontier.known.len() >= max);
-        if full || *per_registrable >= options.max_new_per_registrable {
+        if full
+            || *per_registrable >= options.max_new_per_registrable
+            || added >= options.max_new_per_server
+        {
             summary.capped += 1;
             continue;
         }
         *per_registrable += 1;
+        added += 1;
         store.put_server(&ServerRecord::discovered(
             domain.clone(),
             options.at,
@@ -379,7 +398,7 @@ fn discover(
         frontier.known.insert(domain.clone());
         summary.newly_discovered += 1;
         if frontier.scheduled.insert(domain.clone()) {
-            frontier.queue.push_back(domain);
+            frontier.queue.push_back(domain.clone());
         }
     }
     Ok(())

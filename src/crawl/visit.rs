@@ -26,7 +26,8 @@ use crate::fetch::{FetchError, Fetcher, Page};
 use crate::outcome::{FailureReason, OptOut};
 use crate::parse::instance::{self, ActivityWeek, InstanceV1, InstanceV2};
 use crate::parse::nodeinfo::{self, NodeInfo};
-use crate::parse::{peers, wellknown};
+use crate::parse::peers::{self, PeerSet};
+use crate::parse::{wellknown, ParseError};
 use crate::snapshot::{ServerStats, Source};
 
 /// Size caps per document, applied to decoded bytes.
@@ -34,7 +35,8 @@ pub const ROBOTS_CAP: usize = 512 * 1024;
 pub const NODEINFO_CAP: usize = 1024 * 1024;
 pub const INSTANCE_CAP: usize = 1024 * 1024;
 pub const PEERS_CAP: usize = 16 * 1024 * 1024;
-/// Misskey federation pages asked per visit (100 servers a page).
+/// Misskey federation pages asked per visit (100 servers a page); paging also stops at
+/// a short page or one that adds no new name.
 pub const MISSKEY_MAX_PAGES: usize = 50;
 const MISSKEY_PAGE: usize = 100;
 
@@ -44,8 +46,8 @@ pub struct Visit {
     /// The name as it was visited.
     pub domain: Domain,
     pub result: VisitResult,
-    /// Raw peer entries, not yet validated.
-    pub peers: Vec<String>,
+    /// The valid peer names read (empty unless the server was up).
+    pub peers: PeerSet,
 }
 
 #[derive(Debug)]
@@ -117,7 +119,7 @@ impl Session<'_> {
 /// Visits `domain` and reports what it found; never panics, never fails: every
 /// problem is a [`VisitResult`].
 pub async fn visit(fetcher: &Fetcher, user_agent: &str, domain: Domain) -> Visit {
-    let mut peers = Vec::new();
+    let mut peers = PeerSet::new();
     let result = match run(fetcher, user_agent, &domain, &mut peers).await {
         Ok(up) => VisitResult::Up(Box::new(up)),
         Err(end) => end,
@@ -142,7 +144,7 @@ async fn run(
     fetcher: &Fetcher,
     user_agent: &str,
     domain: &Domain,
-    peers: &mut Vec<String>,
+    peers: &mut PeerSet,
 ) -> Step<UpVisit> {
     let mut session = Session {
         robots: read_robots(fetcher, user_agent, domain).await?,
@@ -186,7 +188,7 @@ async fn run(
         .unwrap_or_default();
     }
     if let Some(api) = caps.peers {
-        *peers = read_peers(&mut session, &info_host, api).await;
+        read_peers(&mut session, &info_host, api, peers).await;
     }
 
     let canonical = canonical_name(domain, &info_host, v2.as_ref(), v1.as_ref());
@@ -337,29 +339,18 @@ async fn optional<T, E: std::fmt::Display>(
     }
 }
 
-/// Peer entries as served; 401/403/404 and failures just mean no peers.
-async fn read_peers(session: &mut Session<'_>, host: &Domain, api: PeerApi) -> Vec<String> {
+/// Reads the peer list into `peers`; 401/403/404 and failures just mean no peers.
+async fn read_peers(session: &mut Session<'_>, host: &Domain, api: PeerApi, peers: &mut PeerSet) {
     match api {
         PeerApi::Mastodon => {
-            optional_peers(
-                session,
-                host,
-                "/api/v1/instance/peers",
-                peers::parse_mastodon_peers,
-            )
-            .await
+            let path = "/api/v1/instance/peers";
+            optional_peers(session, host, path, peers, PeerSet::read_mastodon).await;
         }
         PeerApi::Lemmy => {
-            optional_peers(
-                session,
-                host,
-                "/api/v3/federated_instances",
-                peers::parse_lemmy_federated,
-            )
-            .await
+            let path = "/api/v3/federated_instances";
+            optional_peers(session, host, path, peers, PeerSet::read_lemmy).await;
         }
         PeerApi::Misskey => {
-            let mut all = Vec::new();
             for page in 0..MISSKEY_MAX_PAGES {
                 let query =
                     serde_json::json!({"limit": MISSKEY_PAGE, "offset": page * MISSKEY_PAGE});
@@ -372,16 +363,16 @@ async fn read_peers(session: &mut Session<'_>, host: &Domain, api: PeerApi) -> V
                 if !answer.status.is_success() {
                     break;
                 }
-                let Ok(hosts) = peers::parse_misskey_instances(&answer.body) else {
+                let read = read_list(peers, answer.body, PeerSet::read_misskey_page).await;
+                let Ok(read) = read else {
                     break;
                 };
-                let last_page = hosts.len() < MISSKEY_PAGE;
-                all.extend(hosts);
-                if last_page {
+                // A server answering every page alike (or with junk) adds nothing new:
+                // asking further would only cost both sides.
+                if read.entries < MISSKEY_PAGE || read.added == 0 {
                     break;
                 }
             }
-            all
         }
     }
 }
@@ -390,11 +381,49 @@ async fn optional_peers(
     session: &mut Session<'_>,
     host: &Domain,
     path: &str,
-    parse: fn(&[u8]) -> Result<Vec<String>, crate::parse::ParseError>,
-) -> Vec<String> {
-    match session.get(host, path, PEERS_CAP).await {
-        Some(Ok(page)) if page.status.is_success() => parse(&page.body).unwrap_or_default(),
-        _ => Vec::new(),
+    peers: &mut PeerSet,
+    read: ReadList,
+) {
+    if let Some(Ok(page)) = session.get(host, path, PEERS_CAP).await {
+        if page.status.is_success() {
+            if let Err(e) = read_list(peers, page.body, read).await {
+                tracing::debug!(%host, path, error = %e, "unusable peer list");
+            }
+        }
+    }
+}
+
+/// One of the [`PeerSet`] readers.
+type ReadList = fn(&mut PeerSet, &[u8]) -> Result<peers::Read, ParseError>;
+
+/// Bodies up to this size are parsed in place; larger ones on the blocking pool.
+const INLINE_PARSE: usize = 256 * 1024;
+
+/// Reads a peer-list body into `peers`. A large list takes a fraction of a second to
+/// parse, which must not stall the other visits on this runtime worker, so it is parsed
+/// on tokio's blocking pool.
+async fn read_list(
+    peers: &mut PeerSet,
+    body: bytes::Bytes,
+    read: ReadList,
+) -> Result<peers::Read, ParseError> {
+    if body.len() <= INLINE_PARSE {
+        return read(peers, &body);
+    }
+    let mut set = std::mem::take(peers);
+    let parsed = tokio::task::spawn_blocking(move || {
+        let result = read(&mut set, &body);
+        (set, result)
+    })
+    .await;
+    match parsed {
+        Ok((set, result)) => {
+            *peers = set;
+            result
+        }
+        Err(e) => Err(ParseError::Shape(format!(
+            "the peer list was not read: {e}"
+        ))),
     }
 }
 

@@ -39,7 +39,11 @@ impl Robots {
     /// The pause the server asks for between requests, capped.
     pub fn crawl_delay(&self) -> Option<Duration> {
         let secs = self.rules.as_ref()?.delay?;
-        (secs.is_finite() && secs > 0.0).then(|| Duration::from_secs_f32(secs).min(MAX_CRAWL_DELAY))
+        // A delay too long for a `Duration` (or infinite) is just very long: capped,
+        // never a panic. NaN is not above 0.
+        (secs > 0.0).then(|| {
+            Duration::try_from_secs_f32(secs).map_or(MAX_CRAWL_DELAY, |d| d.min(MAX_CRAWL_DELAY))
+        })
     }
 }
 

@@ -5,6 +5,8 @@
 
 use serde_json::Value;
 
+use crate::text::clean;
+
 /// Largest magnitude an `f64` holds exactly; integral floats beyond it are already rounded.
 const F64_EXACT: f64 = 9_007_199_254_740_992.0;
 
@@ -66,14 +68,14 @@ pub(super) fn bool(value: Option<&Value>) -> Option<bool> {
     }
 }
 
-/// Trimmed text from a string (or a number, for versions written as `2.1`); empty is `None`.
+/// Text from a string (or a number, for versions written as `2.1`), made safe by
+/// [`crate::text::clean`]; empty is `None`. Every text a parser keeps comes through here.
 pub(super) fn text(value: Option<&Value>) -> Option<String> {
-    let text = match value? {
-        Value::String(s) => s.trim().to_owned(),
-        Value::Number(n) => n.to_string(),
-        _ => return None,
-    };
-    (!text.is_empty()).then_some(text)
+    match value? {
+        Value::String(s) => clean(s),
+        Value::Number(n) => clean(&n.to_string()),
+        _ => None,
+    }
 }
 
 /// The texts of an array (non-text items skipped); a lone string counts as a one-item list.
@@ -157,6 +159,15 @@ mod tests {
         assert_eq!(path(&doc, &["a", "X"]), Some(&json!(2)), "exact match wins");
         assert_eq!(path(&doc, &["missing"]), None);
         assert_eq!(path(&json!([1]), &["a"]), None);
+    }
+
+    #[test]
+    fn text_goes_through_clean() {
+        assert_eq!(
+            text(Some(&json!("Evil\n## Heading\u{1b}[2J"))).as_deref(),
+            Some("Evil ## Heading [2J")
+        );
+        assert_eq!(text(Some(&json!(2.1))).as_deref(), Some("2.1"));
     }
 
     #[test]

@@ -67,7 +67,7 @@ mod tests {
     fn deep_nesting_is_an_error_not_a_stack_overflow() {
         let deep = "[".repeat(100_000);
         assert!(matches!(
-            peers::parse_mastodon_peers(deep.as_bytes()),
+            peers::PeerSet::new().read_mastodon(deep.as_bytes()),
             Err(ParseError::NotJson(_))
         ));
         assert!(matches!(

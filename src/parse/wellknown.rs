@@ -106,6 +106,11 @@ pub fn parse_wellknown(body: &[u8]) -> Result<Vec<NodeInfoLink>, ParseError> {
 fn link(value: &Value) -> Option<NodeInfoLink> {
     let schema = SchemaVersion::from_rel(value.get("rel")?.as_str()?)?;
     let href = value.get("href")?.as_str()?.trim();
+    // URL parsing would quietly drop tabs and newlines; a link carrying control
+    // characters (which would reach logs and error messages) is not a usable link.
+    if href.chars().any(char::is_control) {
+        return None;
+    }
     let url = url::Url::parse(href).ok()?;
     matches!(url.scheme(), "http" | "https").then(|| NodeInfoLink {
         schema,
@@ -124,6 +129,23 @@ mod tests {
             .into_iter()
             .map(|l| (l.schema, l.href))
             .collect()
+    }
+
+    #[test]
+    fn hrefs_with_control_characters_are_not_links() {
+        // JSON escapes: the document carries an ESC and a newline.
+        for href in [
+            r"https://a.social/nodeinfo/2.0\u001b[2J",
+            r"https://a.social/node\ninfo",
+        ] {
+            let body = format!(
+                r#"{{"links":[{{"rel":"http://nodeinfo.diaspora.software/ns/schema/2.0","href":"{href}"}}]}}"#
+            );
+            assert_eq!(
+                parse_wellknown(body.as_bytes()),
+                Err(ParseError::NoNodeInfoLink)
+            );
+        }
     }
 
     #[test]

@@ -2,6 +2,10 @@
 //! split, what was left out and why, notes, the per-day series of a period, and the
 //! method.
 //!
+//! Remote text (software names) goes through [`cell`], so a server cannot break a
+//! table, add a heading or a link, or send escape sequences to the terminal that
+//! `fedicensus report` prints to.
+//!
 //! Types: none; functions only.
 
 use std::fmt::Write;
@@ -109,13 +113,29 @@ fn software(md: &mut String, day: &DayReport) {
         let _ = writeln!(
             md,
             "| {} | {} | {} | {} |",
-            row.software,
+            cell(&row.software),
             thousands(row.servers as i64),
             thousands(row.users_total),
             thousands(row.active_month)
         );
     }
     md.push('\n');
+}
+
+/// Text for a table cell: cleaned like all remote text ([`crate::text::clean`]: no
+/// newline, control character or escape sequence), then with whatever Markdown reads as
+/// structure escaped: `|` (a cell's end), `[` and `]` (links), `<` and `>` (HTML,
+/// autolinks), backticks (code), `\` itself, and a leading `#` (a heading).
+pub fn cell(text: &str) -> String {
+    let clean = crate::text::clean(text).unwrap_or_default();
+    let mut out = String::with_capacity(clean.len() + 8);
+    for (i, c) in clean.chars().enumerate() {
+        if matches!(c, '|' | '[' | ']' | '<' | '>' | '`' | '\\') || (i == 0 && c == '#') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn flagged(md: &mut String, title: &str, servers: &[Flagged]) {
@@ -149,4 +169,21 @@ fn per_day(md: &mut String, period: &PeriodReport) {
         );
     }
     md.push('\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_cannot_break_out() {
+        assert_eq!(
+            cell("evil\n## Pwned | [click](javascript:alert(1)) <b>`x`</b>"),
+            r"evil ## Pwned \| \[click\](javascript:alert(1)) \<b\>\`x\`\</b\>"
+        );
+        assert_eq!(cell("# heading"), r"\# heading");
+        assert_eq!(cell("a\\|b"), r"a\\\|b");
+        assert_eq!(cell("mastodon\u{1b}[31m"), r"mastodon \[31m");
+        assert_eq!(cell("mastodon"), "mastodon");
+    }
 }

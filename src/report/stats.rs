@@ -65,7 +65,10 @@ fediverse. Every report of such a day says so, in its notes and next to its head
 - Servers that asked not to be counted (robots.txt, HTTP 410 or 451, NodeInfo private \
 or hidden from statistics, or excluded by the operator) are never counted.
 - Suspect data is left out of every total and listed with its reason: a negative count; \
-more than 50,000,000 users; more monthly active users than users; users rising by more \
+more than 50,000,000 users, monthly or half-year active users; more than 10,000,000,000 \
+local posts, or more than 1,000,000 per user (per server when it reports no users); more \
+monthly or half-year active users than users, or more monthly than half-year active \
+users; users rising by more \
 than 10,000 and to more than 3 times the server's previous snapshot taken at most 48 \
 hours earlier (only the leaping snapshot is left out); monthly active users unchanged \
 for 60 days or more while local posts grew (a stuck counter); and more than 5 servers \
@@ -553,7 +556,9 @@ pub fn notes(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::suspect::{JUMP_MIN_USERS, MAX_USERS, STUCK_DAYS};
+    use crate::report::suspect::{
+        JUMP_MIN_USERS, MAX_POSTS, MAX_POSTS_PER_USER, MAX_USERS, STUCK_DAYS,
+    };
 
     #[test]
     fn method_text_matches_the_constants() {
@@ -562,6 +567,8 @@ mod tests {
             format!("reaches {GONE_DAYS} silent days"),
             format!("for {STUCK_DAYS} days"),
             crate::render::number::thousands(MAX_USERS),
+            crate::render::number::thousands(MAX_POSTS),
+            crate::render::number::thousands(MAX_POSTS_PER_USER),
             crate::render::number::thousands(JUMP_MIN_USERS),
         ] {
             assert!(METHOD.contains(&needle), "METHOD lacks {needle:?}");

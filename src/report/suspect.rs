@@ -3,8 +3,12 @@
 //!
 //! Each rule is one function, so each has one definition and one test:
 //! - [`negative`]: a count below zero.
-//! - [`too_many_users`]: `users_total` above [`MAX_USERS`].
+//! - [`too_many_users`]: users, monthly or half-year active users above [`MAX_USERS`].
+//! - [`too_many_posts`]: local posts above [`MAX_POSTS`], or above
+//!   [`MAX_POSTS_PER_USER`] per user.
 //! - [`active_above_total`]: more monthly active users than users.
+//! - [`halfyear_above_total`]: more half-year active users than users.
+//! - [`month_above_halfyear`]: more monthly than half-year active users.
 //! - [`jump`]: a one-day leap in users (see its doc for the exact rule).
 //! - [`stuck`]: a monthly-active counter that has not moved for [`STUCK_DAYS`] while
 //!   posts grow.
@@ -14,7 +18,12 @@
 //! verdict is the same whether the reading is judged for a one-day report or inside a
 //! long period.
 //!
-//! Types: [`Reason`].
+//! Together they bound every summed field: a reading that passes them has each count in
+//! `0..=MAX_USERS` (users and actives, when users are reported; monthly actives also
+//! through half-year actives) and posts in `0..=MAX_POSTS`, so no server can move a total
+//! by more than that. The sums themselves saturate rather than overflow.
+//!
+//! Types: [`Reason`], [`Above`].
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -30,6 +39,11 @@ use crate::store::{ServerRecord, Status};
 /// No single server has this many accounts; mastodon.social, the largest, has a few
 /// million.
 pub const MAX_USERS: i64 = 50_000_000;
+/// No server has written this many posts: the largest have a few hundred million.
+pub const MAX_POSTS: i64 = 10_000_000_000;
+/// Nor this many per account (a bot posting every minute for two years writes about a
+/// million); servers reporting no or 0 users are allowed this many in all.
+pub const MAX_POSTS_PER_USER: i64 = 1_000_000;
 /// A jump must add more than this many users...
 pub const JUMP_MIN_USERS: i64 = 10_000;
 /// ...and multiply the count by more than this...
@@ -53,11 +67,17 @@ pub enum Reason {
         value: i64,
     },
     TooManyUsers {
-        users: i64,
+        field: &'static str,
+        value: i64,
     },
-    ActiveAboveTotal {
-        active: i64,
-        total: i64,
+    TooManyPosts {
+        posts: i64,
+        bound: i64,
+    },
+    Above {
+        which: Above,
+        value: i64,
+        bound: i64,
     },
     Jump {
         from: i64,
@@ -93,7 +113,8 @@ impl Reason {
         match self {
             Reason::Negative { .. } => "negative",
             Reason::TooManyUsers { .. } => "too_many_users",
-            Reason::ActiveAboveTotal { .. } => "active_above_total",
+            Reason::TooManyPosts { .. } => "too_many_posts",
+            Reason::Above { which, .. } => which.rule(),
             Reason::Jump { .. } => "jump",
             Reason::Stuck { .. } => "stuck",
             Reason::Farm { .. } => "farm",
@@ -105,13 +126,27 @@ impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Reason::Negative { field, value } => write!(f, "negative {field} ({value})"),
-            Reason::TooManyUsers { users } => {
-                write!(f, "{users} users is more than any server has ({MAX_USERS})")
-            }
-            Reason::ActiveAboveTotal { active, total } => write!(
+            Reason::TooManyUsers { field, value } => write!(
                 f,
-                "{active} monthly active users is more than its {total} users"
+                "{value} {} is more than any server has ({MAX_USERS})",
+                words(field)
             ),
+            Reason::TooManyPosts { posts, bound } => {
+                write!(f, "{posts} local posts is more than its bound ({bound})")
+            }
+            Reason::Above {
+                which,
+                value,
+                bound,
+            } => {
+                let (small, big) = which.fields();
+                write!(
+                    f,
+                    "{value} {} is more than its {bound} {}",
+                    words(small),
+                    words(big)
+                )
+            }
             Reason::Jump { from, to, hours } => {
                 write!(f, "users jumped from {from} to {to} within {hours} hours")
             }
@@ -137,6 +172,43 @@ impl fmt::Display for Reason {
     }
 }
 
+/// Which count exceeds which in an [`Reason::Above`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Above {
+    MonthOverUsers,
+    HalfyearOverUsers,
+    MonthOverHalfyear,
+}
+
+impl Above {
+    fn rule(self) -> &'static str {
+        match self {
+            Above::MonthOverUsers => "active_above_total",
+            Above::HalfyearOverUsers => "halfyear_above_total",
+            Above::MonthOverHalfyear => "month_above_halfyear",
+        }
+    }
+
+    /// The smaller and the larger field, as named in [`negative`].
+    fn fields(self) -> (&'static str, &'static str) {
+        match self {
+            Above::MonthOverUsers => ("active_month", "users_total"),
+            Above::HalfyearOverUsers => ("active_halfyear", "users_total"),
+            Above::MonthOverHalfyear => ("active_month", "active_halfyear"),
+        }
+    }
+}
+
+/// A field's name in the reasons people read.
+fn words(field: &str) -> &'static str {
+    match field {
+        "users_total" => "users",
+        "active_month" => "monthly active users",
+        "active_halfyear" => "half-year active users",
+        _ => "local posts",
+    }
+}
+
 /// The first rule that `series[index]` breaks, judged against the server's readings
 /// in the [`LOOKBACK_DAYS`] before it. `series` is one server's readings, oldest first.
 pub fn check(series: &[Reading], index: usize) -> Option<Reason> {
@@ -145,7 +217,10 @@ pub fn check(series: &[Reading], index: usize) -> Option<Reason> {
     let earlier = &series[start..index];
     negative(reading)
         .or_else(|| too_many_users(reading))
+        .or_else(|| too_many_posts(reading))
         .or_else(|| active_above_total(reading))
+        .or_else(|| halfyear_above_total(reading))
+        .or_else(|| month_above_halfyear(reading))
         .or_else(|| jump(earlier, reading))
         .or_else(|| stuck(earlier, reading))
 }
@@ -166,21 +241,56 @@ pub fn negative(r: &Reading) -> Option<Reason> {
     })
 }
 
-/// `users_total` above [`MAX_USERS`].
+/// The first of users, monthly and half-year active users above [`MAX_USERS`].
 pub fn too_many_users(r: &Reading) -> Option<Reason> {
-    r.users_total
-        .filter(|u| *u > MAX_USERS)
-        .map(|users| Reason::TooManyUsers { users })
+    [
+        ("users_total", r.users_total),
+        ("active_month", r.active_month),
+        ("active_halfyear", r.active_halfyear),
+    ]
+    .into_iter()
+    .find_map(|(field, value)| {
+        value
+            .filter(|v| *v > MAX_USERS)
+            .map(|value| Reason::TooManyUsers { field, value })
+    })
+}
+
+/// `local_posts` above [`MAX_POSTS`], or above [`MAX_POSTS_PER_USER`] times
+/// `users_total` (times 1 when no or 0 users are reported).
+pub fn too_many_posts(r: &Reading) -> Option<Reason> {
+    let posts = r.local_posts?;
+    let users = r.users_total.unwrap_or(0).max(1);
+    let bound = users.saturating_mul(MAX_POSTS_PER_USER).min(MAX_POSTS);
+    (posts > bound).then_some(Reason::TooManyPosts { posts, bound })
+}
+
+/// `which`'s smaller field above its larger one (both reported).
+fn above(which: Above, value: Option<i64>, bound: Option<i64>) -> Option<Reason> {
+    match (value, bound) {
+        (Some(value), Some(bound)) if value > bound => Some(Reason::Above {
+            which,
+            value,
+            bound,
+        }),
+        _ => None,
+    }
 }
 
 /// `active_month` above `users_total` (both reported).
 pub fn active_above_total(r: &Reading) -> Option<Reason> {
-    match (r.active_month, r.users_total) {
-        (Some(active), Some(total)) if active > total => {
-            Some(Reason::ActiveAboveTotal { active, total })
-        }
-        _ => None,
-    }
+    above(Above::MonthOverUsers, r.active_month, r.users_total)
+}
+
+/// `active_halfyear` above `users_total` (both reported).
+pub fn halfyear_above_total(r: &Reading) -> Option<Reason> {
+    above(Above::HalfyearOverUsers, r.active_halfyear, r.users_total)
+}
+
+/// `active_month` above `active_halfyear` (both reported): whoever was active in the
+/// last month was active in the last half-year.
+pub fn month_above_halfyear(r: &Reading) -> Option<Reason> {
+    above(Above::MonthOverHalfyear, r.active_month, r.active_halfyear)
 }
 
 /// Versus the server's previous reading, taken at most [`JUMP_MAX_HOURS`] earlier:
@@ -298,6 +408,53 @@ mod tests {
             too_many_users(&reading(0, MAX_USERS + 1)).unwrap().rule(),
             "too_many_users"
         );
+        let mut r = reading(0, 1_000);
+        r.active_halfyear = Some(MAX_USERS);
+        assert_eq!(too_many_users(&r), None);
+        r.active_halfyear = Some(i64::MAX);
+        assert_eq!(
+            too_many_users(&r).unwrap().to_string(),
+            "9223372036854775807 half-year active users is more than any server has (50000000)"
+        );
+        r.users_total = None;
+        r.active_month = Some(MAX_USERS + 1);
+        assert_eq!(
+            too_many_users(&r),
+            Some(Reason::TooManyUsers {
+                field: "active_month",
+                value: MAX_USERS + 1
+            })
+        );
+    }
+
+    #[test]
+    fn too_many_posts_per_user_and_in_all() {
+        let mut r = reading(0, 1_000);
+        r.local_posts = Some(1_000 * MAX_POSTS_PER_USER);
+        assert_eq!(too_many_posts(&r), None);
+        r.local_posts = Some(1_000 * MAX_POSTS_PER_USER + 1);
+        assert_eq!(too_many_posts(&r).unwrap().rule(), "too_many_posts");
+        r.users_total = Some(0);
+        r.local_posts = Some(MAX_POSTS_PER_USER);
+        assert_eq!(too_many_posts(&r), None, "no users: one user's worth");
+        r.local_posts = Some(MAX_POSTS_PER_USER + 1);
+        assert!(too_many_posts(&r).is_some());
+        r.users_total = Some(MAX_USERS);
+        r.local_posts = Some(MAX_POSTS);
+        assert_eq!(too_many_posts(&r), None);
+        r.local_posts = Some(MAX_POSTS + 1);
+        assert_eq!(
+            too_many_posts(&r),
+            Some(Reason::TooManyPosts {
+                posts: MAX_POSTS + 1,
+                bound: MAX_POSTS
+            })
+        );
+        r.users_total = Some(i64::MAX);
+        r.local_posts = Some(i64::MAX);
+        assert!(too_many_posts(&r).is_some(), "no overflow in the bound");
+        r.local_posts = None;
+        assert_eq!(too_many_posts(&r), None);
     }
 
     #[test]
@@ -306,9 +463,49 @@ mod tests {
         r.active_month = Some(100);
         assert_eq!(active_above_total(&r), None);
         r.active_month = Some(101);
-        assert!(active_above_total(&r).is_some());
+        assert_eq!(
+            active_above_total(&r).unwrap().to_string(),
+            "101 monthly active users is more than its 100 users"
+        );
         r.users_total = None;
         assert_eq!(active_above_total(&r), None);
+    }
+
+    #[test]
+    fn halfyear_above() {
+        let mut r = reading(0, 1_000);
+        r.active_halfyear = Some(1_000);
+        assert_eq!(halfyear_above_total(&r), None);
+        r.active_halfyear = Some(1_001);
+        assert_eq!(
+            halfyear_above_total(&r).unwrap().to_string(),
+            "1001 half-year active users is more than its 1000 users"
+        );
+        assert_eq!(
+            check(&[r.clone()], 0).unwrap().rule(),
+            "halfyear_above_total"
+        );
+        r.users_total = None;
+        assert_eq!(halfyear_above_total(&r), None);
+    }
+
+    #[test]
+    fn month_above_half_year() {
+        let mut r = reading(0, 1_000);
+        r.active_month = Some(300);
+        r.active_halfyear = Some(300);
+        assert_eq!(month_above_halfyear(&r), None);
+        r.active_halfyear = Some(299);
+        assert_eq!(
+            month_above_halfyear(&r).unwrap().to_string(),
+            "300 monthly active users is more than its 299 half-year active users"
+        );
+        assert_eq!(
+            month_above_halfyear(&r).unwrap().rule(),
+            "month_above_halfyear"
+        );
+        r.active_halfyear = None;
+        assert_eq!(month_above_halfyear(&r), None);
     }
 
     #[test]

@@ -16,6 +16,7 @@ use crate::day::Day;
 use crate::domain::Domain;
 use crate::snapshot::Snapshot;
 use crate::store::{Store, StoreError};
+use crate::text::clean;
 
 /// The part of a snapshot the statistics use. Kept small because a window holds one
 /// per server per day.
@@ -64,7 +65,11 @@ impl Window {
             let software = self
                 .names
                 .entry(stats.software)
-                .or_insert_with_key(|name| Arc::from(name.as_str()))
+                // Names stored before the parsers cleaned remote text are cleaned
+                // here, so no report, chart or page shows a control character.
+                .or_insert_with_key(|name| {
+                    Arc::from(clean(name).unwrap_or_else(|| "unknown".into()))
+                })
                 .clone();
             self.servers
                 .entry(snapshot.domain)

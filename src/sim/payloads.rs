@@ -7,8 +7,9 @@
 //! `host` parameters are the name the request came in on (a split server's web domain), used
 //! for absolute URLs; identity fields (`uri`, `domain`) always name [`SimServer::domain`].
 
+use std::collections::HashMap;
 use std::io::Write;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use bytes::Bytes;
 use flate2::write::GzEncoder;
@@ -143,7 +144,8 @@ pub(crate) fn nodeinfo(s: &SimServer, version: &str) -> Value {
     } else {
         vec!["activitypub"]
     };
-    let mut software = json!({ "name": s.kind.software_name(), "version": s.kind.version() });
+    let (name, version_claimed) = s.software();
+    let mut software = json!({ "name": name, "version": version_claimed });
     let mut out = json!({
         "version": version,
         "openRegistrations": s.open_registrations,
@@ -377,6 +379,47 @@ pub(crate) fn oversized_peers() -> Bytes {
         Bytes::from(body)
     })
     .clone()
+}
+
+/// The JSON array of a [`Behaviour::PeerFlood`]: `entry` repeated (`{n}` replaced by
+/// the index) while the whole stays within `bytes`. Built once per flood and shared.
+pub(crate) fn peer_flood(entry: &str, bytes: usize) -> Bytes {
+    static BODIES: OnceLock<Mutex<HashMap<(String, usize), Bytes>>> = OnceLock::new();
+    let bodies = BODIES.get_or_init(Mutex::default);
+    let key = (entry.to_owned(), bytes);
+    if let Some(body) = lock(bodies).get(&key) {
+        return body.clone();
+    }
+    // The quoted, escaped entry, split where the index goes.
+    let quoted = Value::from(entry).to_string();
+    let numbered = quoted.contains("{n}");
+    let (head, tail) = quoted.split_once("{n}").unwrap_or((&quoted, ""));
+    let mut body = String::with_capacity(bytes);
+    body.push('[');
+    let mut item = String::new();
+    for n in 0u64.. {
+        item.clear();
+        item.push_str(head);
+        if numbered {
+            item.push_str(&n.to_string());
+        }
+        item.push_str(tail);
+        if body.len() + item.len() + 2 > bytes {
+            break;
+        }
+        if n > 0 {
+            body.push(',');
+        }
+        body.push_str(&item);
+    }
+    body.push(']');
+    let body = Bytes::from(body);
+    lock(bodies).insert(key, body.clone());
+    body
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// A valid 3 MiB NodeInfo document (the bulk is its description).

@@ -51,6 +51,11 @@ struct Current {
 impl Current {
     fn new(world: World) -> Current {
         let index = HostIndex::new(&world);
+        // Flood bodies take a moment to build: build them now, not on the first request
+        // (which would then time out).
+        for (entry, bytes) in world.servers.iter().filter_map(SimServer::peer_flood) {
+            payloads::peer_flood(entry, bytes);
+        }
         Current { world, index }
     }
 
@@ -289,6 +294,16 @@ async fn respond(current: &Current, s: &SimServer, host: &str, req: Request<Inco
     }
     let lookup = |h: &str| normalize_domain(h).and_then(|d| current.find(&d));
     let v1 = s.kind.serves_instance_v1();
+    if let Some((entry, bytes)) = s.peer_flood() {
+        let peers_endpoint = match s.kind {
+            Kind::Misskey => "/api/federation/instances",
+            Kind::Lemmy => "/api/v3/federated_instances",
+            _ => "/api/v1/instance/peers",
+        };
+        if path == peers_endpoint {
+            return flood(entry, bytes, s.kind == Kind::Lemmy);
+        }
+    }
     match (req.method().as_str(), path.as_str()) {
         ("GET", "/") => html(StatusCode::OK, &s.domain, "A small fediverse server."),
         ("GET", "/.well-known/nodeinfo") => Json(payloads::well_known(s, host)).into_response(),
@@ -317,6 +332,19 @@ async fn respond(current: &Current, s: &SimServer, host: &str, req: Request<Inco
         _ if v1 => json_error(StatusCode::NOT_FOUND, "Record not found"),
         _ => html(StatusCode::NOT_FOUND, "404 Not Found", "Nothing here."),
     }
+}
+
+/// A [`Behaviour::PeerFlood`] body (built with the world), Lemmy's wrapped as its
+/// `linked` list.
+fn flood(entry: &str, bytes: usize, lemmy: bool) -> Response {
+    let list = payloads::peer_flood(entry, bytes);
+    if !lemmy {
+        return raw_json(list);
+    }
+    let mut body = br#"{"federated_instances":{"linked":"#.to_vec();
+    body.extend_from_slice(&list);
+    body.extend_from_slice(b"}}");
+    raw_json(Bytes::from(body))
 }
 
 async fn nodeinfo_response(s: &SimServer, doc: &NodeInfoDoc) -> Response {

@@ -118,6 +118,14 @@ pub enum Behaviour {
     Hang,
     /// The peers endpoint answers a 20 MiB body.
     OversizedPeers,
+    /// The peers endpoint (Mastodon's list, every page of Misskey's, Lemmy's `linked`)
+    /// answers a JSON array of `bytes` bytes (at most) whatever is asked: `entry`
+    /// repeated, with `{n}` replaced by the entry's index, so `"a"` floods with one junk
+    /// name and `"d{n}.social"` with distinct made-up domains.
+    PeerFlood { entry: String, bytes: usize },
+    /// NodeInfo's `software` names this name and version instead of the kind's (unknown
+    /// software, or hostile text: newlines, Markdown, escape sequences).
+    Software { name: String, version: String },
     /// The NodeInfo document is 3 MiB.
     OversizedNodeInfo,
     /// The NodeInfo document is a gzip bomb (~64 KiB expanding to 64 MiB).
@@ -218,14 +226,35 @@ impl SimServer {
         })
     }
 
+    /// NodeInfo `software.name` and `software.version`.
+    pub fn software(&self) -> (&str, &str) {
+        self.behaviour
+            .iter()
+            .find_map(|b| match b {
+                Behaviour::Software { name, version } => Some((name.as_str(), version.as_str())),
+                _ => None,
+            })
+            .unwrap_or((self.kind.software_name(), self.kind.version()))
+    }
+
+    /// The flood its peers endpoint answers instead of its list, if any.
+    pub fn peer_flood(&self) -> Option<(&str, usize)> {
+        self.behaviour.iter().find_map(|b| match b {
+            Behaviour::PeerFlood { entry, bytes } => Some((entry.as_str(), *bytes)),
+            _ => None,
+        })
+    }
+
     /// The peer entries a crawler can actually read from this server's peer endpoint when it
     /// answers: GoToSocial hides them (401), PeerTube and plain websites have no such
-    /// endpoint, and an oversized body must be refused whole.
+    /// endpoint, an oversized body must be refused whole, and a flood replaces the list
+    /// (what a crawler keeps of a flood is bounded by its caps, not modelled here).
     pub fn served_peers(&self) -> &[String] {
         let readable = !matches!(
             self.kind,
             Kind::GoToSocial | Kind::PeerTube | Kind::NotFediverse
-        ) && !self.has(&Behaviour::OversizedPeers);
+        ) && !self.has(&Behaviour::OversizedPeers)
+            && self.peer_flood().is_none();
         if readable {
             &self.peers
         } else {

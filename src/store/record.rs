@@ -4,8 +4,8 @@
 //! schedule, canonical identity, and the transitions a visit causes), [`Status`],
 //! [`RunRecord`] (one crawl run).
 //!
-//! The re-probe schedule: a name that was unreachable on [`PROBE_GRACE`] consecutive
-//! visits is next tried after 1 day, then 2, 4, 8, 16 and at most [`MAX_PROBE_GAP`]
+//! The re-probe schedule: a name that was unreachable, or served no NodeInfo, on
+//! [`PROBE_GRACE`] consecutive visits is next tried after 1 day, then 2, 4, 8, 16 and at most [`MAX_PROBE_GAP`]
 //! days. A real crawl knows 100,000+ names and most are dead; this keeps them from
 //! costing a connection attempt every run, while a server that comes back is found
 //! again within a month.
@@ -40,8 +40,8 @@ pub struct ServerRecord {
     pub last_up: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_attempt: Option<DateTime<Utc>>,
-    /// Consecutive visits that found nobody there (see
-    /// [`FailureReason::is_unreachable`]); drives the re-probe schedule.
+    /// Consecutive visits that found nobody there, or no fediverse server (see
+    /// [`FailureReason::backs_off`]); drives the re-probe schedule.
     #[serde(default)]
     pub consecutive_failures: u32,
     /// Not visited before this instant (None: visit on the next run).
@@ -126,7 +126,7 @@ impl ServerRecord {
         }
         self.attempted(at);
         self.status = Status::Failed { reason };
-        if reason.is_unreachable() {
+        if reason.backs_off() {
             self.consecutive_failures += 1;
             self.next_probe = probe_gap(self.consecutive_failures).map(|gap| at + gap);
         } else {
@@ -255,6 +255,13 @@ mod tests {
         // An HTTP error means someone is there: back on the every-run schedule.
         r.record_failure(day(3), FailureReason::HttpStatus);
         assert_eq!((r.consecutive_failures, r.next_probe), (0, None));
+        // A host without NodeInfo backs off like a dead one.
+        let mut website = ServerRecord::discovered(d.clone(), day(0), None);
+        for n in 0..PROBE_GRACE {
+            website.record_failure(day(n.into()), FailureReason::NotFediverse);
+        }
+        assert!(!website.is_due(day(2) + Duration::hours(12)));
+        assert!(website.is_due(day(3)));
         let stats = ServerStats {
             software: "mastodon".into(),
             ..Default::default()

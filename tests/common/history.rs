@@ -18,13 +18,14 @@ pub fn noon(n: i64) -> DateTime<Utc> {
     d(n).start() + Duration::hours(12)
 }
 
-/// Numbers a server reports: half-year active is twice monthly, posts ten per user.
+/// Numbers a server reports: half-year active is twice monthly (at most all users),
+/// posts ten per user.
 pub fn stats(software: &str, users: i64, active: i64) -> ServerStats {
     ServerStats {
         software: software.into(),
         users_total: Some(users),
         active_month: Some(active),
-        active_halfyear: Some(active * 2),
+        active_halfyear: Some((active * 2).min(users)),
         local_posts: Some(users * 10),
         ..Default::default()
     }
