@@ -19,7 +19,7 @@ use crate::cli::crawl::default_user_agent;
 use crate::crawl::{self, CrawlOptions};
 use crate::day::Day;
 use crate::domain::Domain;
-use crate::fetch::FetchConfig;
+use crate::fetch::{FetchConfig, NetworkConfig};
 use crate::render;
 use crate::report::{self, Filter, PeriodReport, Report, Scope};
 use crate::seeds::Exclusions;
@@ -72,6 +72,7 @@ pub async fn run(options: &DemoOptions, progress: &ProgressBar) -> anyhow::Resul
             fetch: FetchConfig {
                 user_agent: default_user_agent(),
                 timeout: Duration::from_secs(3),
+                probe_timeout: Duration::from_secs(3),
                 connect_timeout: Duration::from_secs(1),
                 per_host_rps: 50.0,
                 concurrency: 64,
@@ -79,6 +80,7 @@ pub async fn run(options: &DemoOptions, progress: &ProgressBar) -> anyhow::Resul
                 plain_http: true,
                 max_retries: 2,
                 max_retry_wait: Duration::from_secs(2),
+                network: NetworkConfig::default(),
             },
             max_servers: None,
             max_new_per_registrable: 50,

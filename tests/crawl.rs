@@ -2,8 +2,8 @@
 //! 127.0.0.1, checked against the simulation's ground truth.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::Output;
 use std::time::Duration;
 
 use fedicensus::domain::Domain;
@@ -12,6 +12,7 @@ use fedicensus::store::{Status, Store};
 
 mod common;
 
+use common::census::{assert_census, latest, summary};
 use common::{bin, run, Scene};
 
 const AT: &str = "2024-03-01T12:00:00Z";
@@ -20,36 +21,6 @@ fn crawl_args(db: &Path, seeds: &Path, sim: &SimHandle, extra: &[&str]) -> Vec<S
     let mut args = common::sim_args(db, "crawl", seeds, sim, &["--json"]);
     args.extend(extra.iter().map(|s| s.to_string()));
     args
-}
-
-fn summary(output: &Output) -> serde_json::Value {
-    assert!(
-        output.status.success(),
-        "crawl failed: {}\n{}",
-        String::from_utf8_lossy(&output.stderr),
-        String::from_utf8_lossy(&output.stdout)
-    );
-    serde_json::from_slice(&output.stdout).expect("--json prints JSON")
-}
-
-/// Each server's latest snapshot numbers, by canonical domain.
-fn latest(db: &Path) -> BTreeMap<String, [i64; 4]> {
-    let store = Store::open_existing(db).unwrap();
-    let mut out = BTreeMap::new();
-    for snapshot in store.all_snapshots() {
-        let s = snapshot.unwrap();
-        let st = &s.stats;
-        out.insert(
-            s.domain.to_string(),
-            [
-                st.users_total.unwrap_or(0),
-                st.active_month.unwrap_or(0),
-                st.active_halfyear.unwrap_or(0),
-                st.local_posts.unwrap_or(0),
-            ],
-        );
-    }
-    out
 }
 
 fn hosts(requests: &[RequestRecord]) -> BTreeMap<String, Vec<String>> {
@@ -90,27 +61,8 @@ async fn crawl_counts_the_standard_world_exactly() {
     );
 
     // Exactly the servers the simulation says an honest crawler counts, with their numbers.
+    assert_census(db, &s, &truth);
     let got = latest(db);
-    let counted: BTreeSet<String> = got.keys().cloned().collect();
-    assert_eq!(counted, truth.counted);
-    let sum = |i: usize| got.values().map(|v| v[i]).sum::<i64>();
-    assert_eq!(
-        [sum(0), sum(1), sum(2), sum(3)],
-        [
-            truth.users_total,
-            truth.active_month,
-            truth.active_halfyear,
-            truth.local_posts
-        ]
-    );
-    assert_eq!(s["servers_up"], truth.counted.len());
-    let opted_out: u64 = s["opted_out"]
-        .as_object()
-        .unwrap()
-        .values()
-        .map(|v| v.as_u64().unwrap())
-        .sum();
-    assert_eq!(opted_out as usize, truth.opted_out.len());
     assert_eq!(s["failed"]["not_fediverse"], truth.not_fediverse.len());
     // Hostile servers fail with their reason: a dead host, a hanging one, an oversized
     // NodeInfo and a gzip bomb.
@@ -215,6 +167,18 @@ async fn crawl_counts_the_standard_world_exactly() {
     assert_eq!(latest(db), got);
 }
 
+/// The snapshot count of a committer's "store flushed" debug line.
+fn flushed_snapshots(line: &str) -> Option<u64> {
+    if !line.contains("store flushed") {
+        return None;
+    }
+    let rest = line.split("snapshots=").nth(1)?;
+    rest.split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_loses_no_snapshot_and_a_rerun_completes() {
     let scene = Scene::new(World::standard()).await;
@@ -230,17 +194,34 @@ async fn sigkill_loses_no_snapshot_and_a_rerun_completes() {
     let args = crawl_args(db, seeds, sim, &["--per-host-rps", "3", "--at", AT]);
     let mut child = bin()
         .args(&args)
+        .env("RUST_LOG", "fedicensus::crawl::commit=debug")
         .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let stderr = child.stderr.take().unwrap();
+    // Flushes run in the background while visits go on; kill right after the first one
+    // that made snapshots durable.
+    let (durable, stderr) = tokio::task::spawn_blocking(move || {
+        let mut lines = BufReader::new(stderr).lines();
+        let durable = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|line| flushed_snapshots(&line).filter(|n| *n > 0));
+        (durable, lines)
+    })
+    .await
+    .unwrap();
     child.kill().unwrap();
     child.wait().unwrap();
+    drop(stderr);
+    let durable = durable.expect("the crawl logs its flushes");
 
     let before = latest(db);
     assert!(
-        !before.is_empty(),
-        "some snapshots were written before the kill"
+        before.len() as u64 >= durable,
+        "{durable} snapshots were flushed, {} survived the kill",
+        before.len()
     );
     assert!(
         before.len() < truth.counted.len(),

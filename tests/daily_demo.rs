@@ -4,36 +4,17 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use fedicensus::sim::{self, truth::reported_usage, Behaviour, World};
+use fedicensus::sim::{self, Behaviour, World};
 use fedicensus::store::Store;
 
 mod common;
 
 use common::{bin, read_json, run, thousands};
 
-/// The census of simulated day `day` as the Method defines it, computed from the
-/// simulation's own truth: each server counts with its numbers from the latest day in
-/// [day−7, day] on which it answered; spam-farm servers are excluded.
+/// The wave's census of day `day` (see [`common::expected_census`]); spam-farm servers
+/// are excluded.
 fn expected_census(day: u32) -> (BTreeMap<String, [i64; 2]>, usize) {
-    let mut counted: BTreeMap<String, [i64; 2]> = BTreeMap::new();
-    for d in day.saturating_sub(7)..=day {
-        let world = World::wave(d);
-        let truth = world.truth();
-        for server in world
-            .servers
-            .iter()
-            .filter(|s| truth.counted.contains(&s.domain))
-        {
-            if server.domain.ends_with(".spamfarm.xyz") {
-                continue;
-            }
-            let usage = reported_usage(server);
-            counted.insert(
-                server.domain.clone(),
-                [usage.users_total, usage.active_month],
-            );
-        }
-    }
+    let counted = common::expected_census(day, World::wave, |d| !d.ends_with(".spamfarm.xyz"));
     let n = counted.len();
     (counted, n)
 }

@@ -13,6 +13,8 @@ use fedicensus::domain::Domain;
 use fedicensus::fetch::{FetchConfig, Fetcher};
 use fedicensus::outcome::FailureReason;
 
+mod common;
+
 async fn hostile_server() -> std::net::SocketAddr {
     let bomb = {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
@@ -83,15 +85,9 @@ fn redirect(to: &str) -> Response {
 
 fn fetcher(addr: std::net::SocketAddr) -> Fetcher {
     Fetcher::new(FetchConfig {
-        user_agent: "fedicensus-test/1".into(),
-        timeout: Duration::from_secs(2),
-        connect_timeout: Duration::from_secs(1),
-        per_host_rps: 1000.0,
-        concurrency: 8,
         connect_to: Some(addr),
         plain_http: true,
-        max_retries: 2,
-        max_retry_wait: Duration::from_secs(2),
+        ..common::fetch_config()
     })
     .unwrap()
 }

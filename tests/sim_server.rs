@@ -545,3 +545,50 @@ fn generated_world_sizes() {
         1000
     );
 }
+
+#[test]
+fn shaped_worlds_keep_their_servers_and_vary_only_the_network() {
+    use fedicensus::sim::NetShape;
+    let shape = NetShape {
+        latency_ms: (50, 150),
+        refusing_pct: 40,
+        hanging_pct: 10,
+        outages_per_mille: 20,
+    };
+    let plain = World::generated(2000, 9);
+    let shaped = World::generated_on(2000, 9, &shape, 0);
+    assert_eq!(shaped, World::generated_on(2000, 9, &shape, 0));
+    let has = |w: &World, b: &Behaviour| w.servers.iter().filter(|s| s.has(b)).count();
+    let dead = has(&shaped, &Behaviour::Dead);
+    let hanging = has(&shaped, &Behaviour::Hang);
+    assert!((700..900).contains(&dead), "{dead} refusing of 2000");
+    assert!((150..250).contains(&hanging), "{hanging} hanging of 2000");
+    let latencies: Vec<u32> = shaped.servers.iter().map(|s| s.latency_ms()).collect();
+    assert!(latencies.iter().all(|ms| (50..=150).contains(ms)));
+    assert!(latencies.contains(&50) && latencies.contains(&150));
+    for (p, s) in plain.servers.iter().zip(&shaped.servers) {
+        assert_eq!(
+            (&p.domain, p.kind, p.users_total, &p.peers),
+            (&s.domain, s.kind, s.users_total, &s.peers)
+        );
+    }
+    // Outages: none on day 0; later, servers go down for runs of days and come back.
+    let down_on = |day: u32| -> BTreeSet<String> {
+        let w = World::generated_on(2000, 9, &shape, day);
+        w.servers
+            .iter()
+            .zip(&shaped.servers)
+            .filter(|(s, first)| s.has(&Behaviour::Dead) && !first.has(&Behaviour::Dead))
+            .map(|(s, _)| s.domain.clone())
+            .collect()
+    };
+    let days: Vec<BTreeSet<String>> = (0..40).map(down_on).collect();
+    assert!(days[0].is_empty());
+    let in_outage = days[20].len();
+    assert!(
+        (100..700).contains(&in_outage),
+        "{in_outage} down on day 20"
+    );
+    let back = days[20].iter().filter(|d| !days[39].contains(*d)).count();
+    assert!(back > 0, "servers come back from their outages");
+}

@@ -14,6 +14,7 @@ use super::{flags, Cli};
 use crate::bench::crawl::{self, CrawlBench};
 use crate::bench::report::{self, ReportBench};
 use crate::bench::Table;
+use crate::sim::NetShape;
 
 #[derive(clap::Subcommand, Debug)]
 pub enum BenchCommand {
@@ -43,8 +44,50 @@ pub struct CrawlBenchArgs {
     #[arg(long, default_value_t = 1, value_name = "S")]
     pub seed: u64,
 
+    /// Each simulated server answers after a fixed latency drawn from MIN-MAX ms.
+    #[arg(long, default_value = "0-0", value_name = "MIN-MAX", value_parser = latency_range)]
+    pub latency_ms: (u32, u32),
+
+    /// Percent of servers that close every connection unanswered.
+    #[arg(long, default_value_t = 3, value_name = "PCT", value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub refusing: u32,
+
+    /// Percent of servers that accept every request and never answer (with --refusing, at
+    /// most 100 in all).
+    #[arg(long, default_value_t = 0, value_name = "PCT", value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub hanging: u32,
+
+    /// Per mille of servers starting an outage of 1 to 25 days on each day after the first.
+    #[arg(long, default_value_t = 0, value_name = "PER_MILLE", value_parser = clap::value_parser!(u32).range(0..=1000))]
+    pub outages: u32,
+
+    /// Crawl the world on this many consecutive simulated days (the first is reported
+    /// in full, the others in a row each).
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=365))]
+    pub days: u32,
+
+    /// As `crawl --probe-timeout` [default: the crawl's].
+    #[arg(long, value_name = "SECS")]
+    pub probe_timeout: Option<f64>,
+    /// Crawl over HTTPS (a test CA, a certificate per simulated host), after a plain-HTTP
+    /// crawl of the same world, and report what the handshakes cost.
+    #[arg(long)]
+    pub tls: bool,
+
     #[command(flatten)]
     pub output: BenchOutput,
+}
+
+/// `50-150` → (50, 150).
+fn latency_range(s: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("'{s}' is not a range of milliseconds such as 50-150");
+    let (low, high) = s.split_once('-').ok_or_else(bad)?;
+    let low: u32 = low.trim().parse().map_err(|_| bad())?;
+    let high: u32 = high.trim().parse().map_err(|_| bad())?;
+    if low > high {
+        return Err(bad());
+    }
+    Ok((low, high))
 }
 
 #[derive(clap::Args, Debug)]
@@ -109,6 +152,15 @@ pub async fn run(command: &BenchCommand, cli: &Cli) -> anyhow::Result<()> {
                 seed: args.seed,
                 concurrency: args.concurrency,
                 per_host_rps: args.per_host_rps,
+                probe_timeout: args.probe_timeout,
+                shape: NetShape {
+                    latency_ms: args.latency_ms,
+                    refusing_pct: args.refusing,
+                    hanging_pct: args.hanging,
+                    outages_per_mille: args.outages,
+                },
+                days: args.days,
+                tls: args.tls,
             };
             let bar = progress(cli, "servers");
             let result = crawl::run(&bench, args.output.keep.as_deref(), &bar).await?;

@@ -3,7 +3,8 @@
 //!
 //! Types: [`CrawlArgs`]; functions [`run`], [`CrawlArgs::options`], [`print_summary`].
 
-use std::net::SocketAddr;
+use std::io::Write;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -11,11 +12,13 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use chrono::{DateTime, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
+use ipnet::IpNet;
 
 use super::{flags, Cli};
 use crate::crawl::{self, CrawlOptions, Summary};
 use crate::domain::Domain;
-use crate::fetch::FetchConfig;
+use crate::fetch::trust::read_ca_file;
+use crate::fetch::{FetchConfig, NetworkConfig};
 use crate::seeds::{DomainList, Exclusions};
 use crate::store::Store;
 
@@ -60,6 +63,12 @@ pub struct CrawlArgs {
     #[arg(long, default_value_t = 20.0, value_parser = flags::timeout_secs, value_name = "SECS")]
     pub timeout: f64,
 
+    /// Seconds for the first request to a host not known to be up (never seen, or silent
+    /// on its latest visit); such first contacts also have slots of their own, so hosts
+    /// that never answer cannot hold up the ones that do. At most --timeout.
+    #[arg(long, default_value_t = 5.0, value_parser = flags::timeout_secs, value_name = "SECS")]
+    pub probe_timeout: f64,
+
     /// Stop recording newly discovered domains once N domains are known (a safety
     /// valve; known domains are still crawled).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(flags::MAX_SERVERS))]
@@ -92,8 +101,8 @@ pub struct CrawlArgs {
     pub at: Option<DateTime<Utc>>,
 
     /// Send every request to IP:PORT while keeping the server's name in the Host
-    /// header (like curl --connect-to). The only way a loopback or private address is
-    /// ever contacted: for tests, the demo and benchmarks against a simulated fediverse.
+    /// header (like curl --connect-to), skipping DNS and the address guard: for tests,
+    /// the demo and benchmarks against a simulated fediverse.
     #[arg(long, value_name = "IP:PORT")]
     pub connect_to: Option<SocketAddr>,
 
@@ -101,9 +110,39 @@ pub struct CrawlArgs {
     #[arg(long, requires = "connect_to")]
     pub plain_http: bool,
 
+    /// Also trust the certificate authorities in this PEM file (repeatable), on top of
+    /// the system's: a network behind an inspecting proxy, a private test fediverse.
+    #[arg(long = "ca-cert", value_name = "FILE")]
+    pub ca_cert: Vec<PathBuf>,
+
+    /// Resolve names through this DNS server (UDP, TCP for long answers) instead of the
+    /// system resolver. A lookup gets the connect timeout (half of --timeout, at most
+    /// 10 s).
+    #[arg(long, value_name = "IP:PORT", conflicts_with = "connect_to")]
+    pub dns_server: Option<SocketAddr>,
+
+    /// Let the address guard accept this range although it is not public (repeatable),
+    /// e.g. 10.0.0.0/8 for a private test fediverse. Nothing non-public is ever
+    /// contacted without it.
+    #[arg(long = "allow-address", value_name = "CIDR", value_parser = parse_range)]
+    pub allow_address: Vec<IpNet>,
+
     /// Print the run summary as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+}
+
+/// A CIDR range; a bare address is the range of that one address.
+fn parse_range(s: &str) -> Result<IpNet, String> {
+    s.parse::<IpNet>()
+        .map(|net| net.trunc())
+        .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
+        .map_err(|_| {
+            format!(
+                "'{}' is not an address range such as 10.0.0.0/8 or fd00::/8",
+                crate::echo::clip(s)
+            )
+        })
 }
 
 fn parse_instant(s: &str) -> Result<DateTime<Utc>, String> {
@@ -142,6 +181,11 @@ impl CrawlArgs {
             None => Exclusions::default(),
         };
         let timeout = Duration::from_secs_f64(self.timeout);
+        let connect_timeout = (timeout / 2).min(Duration::from_secs(10));
+        let mut ca_certs = Vec::new();
+        for path in &self.ca_cert {
+            ca_certs.extend(read_ca_file(path)?);
+        }
         let user_agent = self.user_agent.clone().unwrap_or_else(default_user_agent);
         if user_agent.trim().is_empty() {
             bail!("--user-agent must not be empty");
@@ -152,13 +196,20 @@ impl CrawlArgs {
             fetch: FetchConfig {
                 user_agent,
                 timeout,
-                connect_timeout: (timeout / 2).min(Duration::from_secs(10)),
+                probe_timeout: Duration::from_secs_f64(self.probe_timeout),
+                connect_timeout,
                 per_host_rps: self.per_host_rps,
                 concurrency: self.concurrency as usize,
                 connect_to: self.connect_to,
                 plain_http: self.plain_http,
                 max_retries: 3,
                 max_retry_wait: Duration::from_secs(60).min(timeout * 3),
+                network: NetworkConfig {
+                    dns_server: self.dns_server,
+                    dns_timeout: connect_timeout,
+                    allow_addresses: self.allow_address.clone(),
+                    ca_certs,
+                },
             },
             max_servers: self.max_servers.map(|n| n as usize),
             max_new_per_registrable: self.max_new_per_domain as usize,
@@ -167,10 +218,13 @@ impl CrawlArgs {
             description: serde_json::json!({
                 "seeds": self.seeds, "seed": self.seed, "concurrency": self.concurrency,
                 "per_host_rps": self.per_host_rps, "timeout": self.timeout,
+                "probe_timeout": self.probe_timeout,
                 "max_servers": self.max_servers, "max_new_per_domain": self.max_new_per_domain,
                 "max_new_per_server": self.max_new_per_server,
                 "user_agent": self.user_agent, "exclude": self.exclude, "at": self.at,
                 "connect_to": self.connect_to, "plain_http": self.plain_http,
+                "ca_cert": self.ca_cert, "dns_server": self.dns_server,
+                "allow_address": self.allow_address.iter().map(ToString::to_string).collect::<Vec<_>>(),
                 "version": env!("CARGO_PKG_VERSION"),
             }),
         })
@@ -255,12 +309,22 @@ pub async fn run(args: &CrawlArgs, cli: &Cli) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The summary on stdout: JSON for scripts, or a few lines for people.
+/// The summary on stdout: JSON for scripts, or a few lines for people. A reader that
+/// went away (`crawl | head`) is no error: the run is recorded, and a crawl ignores
+/// SIGPIPE (see `die_quietly_on_broken_pipe`).
 pub fn print_summary(summary: &Summary, json: bool) -> anyhow::Result<()> {
-    if json {
-        println!("{}", serde_json::to_string_pretty(summary)?);
-        return Ok(());
+    let text = if json {
+        serde_json::to_string_pretty(summary)? + "\n"
+    } else {
+        summary_lines(summary).join("\n") + "\n"
+    };
+    match std::io::stdout().write_all(text.as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        written => Ok(written?),
     }
+}
+
+fn summary_lines(summary: &Summary) -> Vec<String> {
     let nonzero = |map: &std::collections::BTreeMap<&str, usize>| {
         let parts: Vec<String> = map
             .iter()
@@ -273,34 +337,39 @@ pub fn print_summary(summary: &Summary, json: bool) -> anyhow::Result<()> {
             parts.join(", ")
         }
     };
-    println!(
-        "crawl {} recorded at {}{}",
-        summary.run_id,
-        summary.at.to_rfc3339(),
-        if summary.interrupted {
-            " (interrupted)"
-        } else {
-            ""
-        }
-    );
-    println!("  known domains      {}", summary.known);
-    println!("  attempted          {}", summary.attempted);
-    println!(
-        "  up                 {} ({} servers)",
-        summary.up, summary.servers_up
-    );
-    println!(
-        "  failed             {} ({})",
-        summary.failed_total(),
-        nonzero(&summary.failed)
-    );
-    println!("  opted out          {}", nonzero(&summary.opted_out));
-    println!("  newly discovered   {}", summary.newly_discovered);
-    println!("  not due (backoff)  {}", summary.not_due);
-    println!("  rejected peers     {}", summary.rejected_peers);
-    println!("  skipped peers      {}", summary.skipped_peers);
-    println!("  capped             {}", summary.capped);
-    println!("  requests           {}", summary.requests);
-    println!("  duration           {:.1} s", summary.duration_secs);
-    Ok(())
+    let interrupted = if summary.interrupted {
+        " (interrupted)"
+    } else {
+        ""
+    };
+    vec![
+        format!(
+            "crawl {} recorded at {}{interrupted}",
+            summary.run_id,
+            summary.at.to_rfc3339()
+        ),
+        format!("  known domains      {}", summary.known),
+        format!("  attempted          {}", summary.attempted),
+        format!(
+            "  up                 {} ({} servers)",
+            summary.up, summary.servers_up
+        ),
+        format!(
+            "  failed             {} ({})",
+            summary.failed_total(),
+            nonzero(&summary.failed)
+        ),
+        format!("  opted out          {}", nonzero(&summary.opted_out)),
+        format!("  newly discovered   {}", summary.newly_discovered),
+        format!("  not due (backoff)  {}", summary.not_due),
+        format!(
+            "  liveness checks    {} ({} answered)",
+            summary.liveness_checks, summary.liveness_answered
+        ),
+        format!("  rejected peers     {}", summary.rejected_peers),
+        format!("  skipped peers      {}", summary.skipped_peers),
+        format!("  capped             {}", summary.capped),
+        format!("  requests           {}", summary.requests),
+        format!("  duration           {:.1} s", summary.duration_secs),
+    ]
 }

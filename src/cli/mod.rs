@@ -98,6 +98,28 @@ impl Cli {
     }
 }
 
+impl Command {
+    /// Whether the command talks to servers (simulated ones included).
+    fn reaches_servers(&self) -> bool {
+        matches!(
+            self,
+            Command::Crawl(_) | Command::Daily(_) | Command::Demo(_) | Command::Bench(_)
+        )
+    }
+}
+
+/// Die quietly like other Unix tools when the reader of our output goes away
+/// (`fedicensus server x | head`), instead of panicking on a broken pipe. Not for
+/// commands that talk to servers: there a server hanging up while we write (one speaking
+/// plain HTTP on port 443 does) would kill the whole crawl instead of failing a request.
+fn die_quietly_on_broken_pipe() {
+    #[cfg(unix)]
+    // SAFETY: called before the runtime starts any thread; SIG_DFL is always valid.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 /// Parses arguments, runs the command, and turns its result into an exit code.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -111,6 +133,9 @@ pub fn main() -> ExitCode {
              --demo-db, bench: --keep)",
         );
         return usage_error(&e);
+    }
+    if !cli.command.reaches_servers() {
+        die_quietly_on_broken_pipe();
     }
     init_logging(cli.verbose, cli.quiet);
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -2,13 +2,17 @@
 //! write what they said into the store as it arrives.
 //!
 //! One coordinator owns the frontier and every store write; visits run concurrently
-//! and hand back a [`visit::Visit`]. After each batch of finished visits the store is
-//! flushed, so a crawl killed at any moment keeps every snapshot it had reported, and a
-//! rerun with the same `--at` overwrites rather than duplicates.
+//! and hand back a [`visit::Visit`]. Each batch of finished visits is written at once and
+//! made durable in the background by the [`commit::Committer`] (group commit, about once
+//! a second, and always at the end), so a crawl killed at any moment keeps every visit
+//! written before the last completed flush, and a rerun with the same `--at` overwrites
+//! rather than duplicates.
 //!
 //! Which names are visited: the seeds and every stored name that is due (see the
-//! re-probe schedule in [`crate::store::record`]), then every new name found in a peer
-//! list, until `--max-servers` names are known. Names covered by `--exclude` are never
+//! re-probe schedule and the liveness rule in [`crate::store::record`]), then every new
+//! name found in a peer list, until `--max-servers` names are known. A name that did not
+//! answer on its latest visit (or was never visited) is first probed: its visit starts
+//! with one request under [`Contact::Probe`] and goes on only if that is answered. Names covered by `--exclude` are never
 //! contacted; aliases are visited through their canonical name. New names under one
 //! registrable domain are capped per run, so a crawler trap listing 300,000
 //! subdomains costs a few entries, not a crawl; so are the new names one server's peer
@@ -17,6 +21,7 @@
 //!
 //! Types: [`CrawlOptions`], [`Summary`]; function [`crawl`].
 
+pub mod commit;
 pub mod software;
 pub mod visit;
 
@@ -30,12 +35,14 @@ use serde::Serialize;
 use tokio::task::JoinSet;
 
 use crate::domain::Domain;
-use crate::fetch::{FetchConfig, Fetcher};
+use crate::fetch::{Contact, FetchConfig, Fetcher};
 use crate::outcome::{FailureReason, OptOut};
 use crate::parse::peers::PeerSet;
 use crate::seeds::Exclusions;
 use crate::snapshot::Snapshot;
+use crate::store::record::Due;
 use crate::store::{ServerRecord, Status, Store};
+use commit::Committer;
 use visit::{Visit, VisitResult};
 
 /// New names one server's peer list may introduce per run, by default. Real lists that
@@ -81,6 +88,11 @@ pub struct Summary {
     pub newly_discovered: usize,
     /// Known names skipped because their re-probe is not due yet.
     pub not_due: usize,
+    /// Names visited only because they answered within the last 30 days (the liveness
+    /// rule): each costs one probe request, and a full visit if it answers.
+    pub liveness_checks: usize,
+    /// Of those, the ones that answered (servers back from an outage).
+    pub liveness_answered: usize,
     /// Peer entries that are not valid public domain names.
     pub rejected_peers: usize,
     /// Peer entries not read because a list exceeded the per-visit or per-page caps
@@ -90,6 +102,10 @@ pub struct Summary {
     /// per-server cap.
     pub capped: usize,
     pub requests: u64,
+    /// Seconds requests held a slot, summed: of the main pool, and of the first-contact
+    /// (probe) pool. Divided by `--concurrency`, each bounds how fast the run could be.
+    pub request_slot_secs: f64,
+    pub probe_slot_secs: f64,
     /// The run was stopped (Ctrl-C) before it finished.
     pub interrupted: bool,
 }
@@ -118,6 +134,45 @@ struct Frontier {
     new_per_registrable: HashMap<String, usize>,
     /// Canonical names that answered this run.
     up: HashSet<Domain>,
+    /// Names that answered on their latest visit: visited without a probe.
+    trusted: HashSet<Domain>,
+}
+
+impl Frontier {
+    /// Whether a stored name (not an alias) is visited this run, counting why in the
+    /// summary; a name that answered on its latest visit is visited without a probe.
+    fn admit(&mut self, record: &ServerRecord, at: DateTime<Utc>, summary: &mut Summary) -> bool {
+        match record.due(at) {
+            Due::No => {
+                summary.not_due += 1;
+                return false;
+            }
+            Due::Liveness => summary.liveness_checks += 1,
+            Due::Scheduled => {}
+        }
+        if record.answered_last() {
+            self.trusted.insert(record.domain.clone());
+        }
+        true
+    }
+
+    /// How a visit to `domain` starts (see [`Contact`]).
+    fn contact(&self, domain: &Domain) -> Contact {
+        if self.trusted.contains(domain) {
+            Contact::Known
+        } else {
+            Contact::Probe
+        }
+    }
+}
+
+/// Visits in flight at once. Most of a visit is spent waiting for its host's rate limit
+/// (requests to one host are 1/rps apart): at the defaults a visit of six requests lasts
+/// about 5 s and holds a slot for about 1 s of it, so it takes about five visits per
+/// request slot to keep them busy, plus room for first contacts. An idle visit costs
+/// little memory and at most one pooled connection.
+pub fn visit_slots(fetch: &FetchConfig) -> usize {
+    fetch.concurrency.max(1) * 8
 }
 
 /// Runs one crawl. Errors are store failures only: servers failing is normal and
@@ -143,6 +198,7 @@ pub async fn crawl(
         known: HashSet::new(),
         new_per_registrable: HashMap::new(),
         up: HashSet::new(),
+        trusted: HashSet::new(),
     };
     for seed in &options.seeds {
         if options.exclude.covers(seed) {
@@ -173,10 +229,8 @@ pub async fn crawl(
         if matches!(record.status, Status::Alias { .. }) {
             continue;
         }
-        if record.is_due(at) {
+        if frontier.admit(&record, at, &mut summary) {
             due.push(record.domain);
-        } else {
-            summary.not_due += 1;
         }
     }
     // Seeds first, so a capped run still starts where the operator asked.
@@ -189,12 +243,13 @@ pub async fn crawl(
     store.flush()?;
     progress.set_length(frontier.queue.len() as u64);
 
-    let max_visits = options.fetch.concurrency.max(1) * 4;
+    let max_visits = visit_slots(&options.fetch);
     let user_agent: Arc<str> = options.fetch.user_agent.clone().into();
     let mut visits: JoinSet<Visit> = JoinSet::new();
     let mut next_forget = 1024;
     let interrupt = stop_requested();
     tokio::pin!(interrupt);
+    let committer = Committer::for_store(store);
     loop {
         while visits.len() < max_visits {
             let Some(domain) = frontier.queue.pop_front() else {
@@ -202,7 +257,8 @@ pub async fn crawl(
             };
             let (fetcher, ua) = (fetcher.clone(), user_agent.clone());
             summary.attempted += 1;
-            visits.spawn(async move { visit::visit(&fetcher, &ua, domain).await });
+            let contact = frontier.contact(&domain);
+            visits.spawn(async move { visit::visit(&fetcher, &ua, domain, contact).await });
         }
         if visits.is_empty() {
             break;
@@ -221,6 +277,8 @@ pub async fn crawl(
         while let Some(done) = visits.try_join_next() {
             batch.push(done);
         }
+        let up_before = summary.up;
+        let written = batch.len() as u64;
         for done in batch {
             match done {
                 Ok(visit) => apply(store, options, &mut frontier, &mut summary, visit)?,
@@ -229,7 +287,7 @@ pub async fn crawl(
             }
             progress.inc(1);
         }
-        tokio::task::block_in_place(|| store.flush())?;
+        committer.written(written, (summary.up - up_before) as u64)?;
         progress
             .set_length(progress.position() + frontier.queue.len() as u64 + visits.len() as u64);
         if summary.attempted >= next_forget {
@@ -238,10 +296,14 @@ pub async fn crawl(
         }
     }
 
+    committer.finish().await?;
     // Visits dropped by an interrupt leave the queue: the bar ends where the run did.
     progress.set_length(progress.position());
     summary.known = store.server_count();
     summary.requests = fetcher.requests_sent();
+    let (main, probe) = fetcher.politeness().slot_time();
+    (summary.request_slot_secs, summary.probe_slot_secs) =
+        (main.as_secs_f64(), probe.as_secs_f64());
     summary.duration_secs = clock.elapsed().as_secs_f64();
     let mut run = run;
     run.ended = Some(Utc::now());
@@ -288,11 +350,16 @@ fn apply(
     let mut record = store
         .server(&visit.domain)?
         .unwrap_or_else(|| ServerRecord::discovered(visit.domain.clone(), at, None));
+    let liveness_check = record.due(at) == Due::Liveness;
     match visit.result {
         VisitResult::Failed(error) => {
             tracing::debug!(domain = %visit.domain, %error, "visit failed");
             *summary.failed.entry(error.reason.as_str()).or_default() += 1;
-            record.record_failure(at, error.reason);
+            if error.nonexistent {
+                record.record_nonexistent(at);
+            } else {
+                record.record_failure(at, error.reason);
+            }
             store.put_server(&record)?;
         }
         VisitResult::OptedOut(how) => {
@@ -303,6 +370,7 @@ fn apply(
         }
         VisitResult::Up(up) => {
             summary.up += 1;
+            summary.liveness_answered += usize::from(liveness_check);
             let canonical = up.canonical.clone();
             // Written with the snapshot in one transaction.
             let mut changed = Vec::new();

@@ -22,7 +22,7 @@ use url::Url;
 use super::software::{Capabilities, PeerApi};
 use crate::domain::Domain;
 use crate::fetch::robots::Robots;
-use crate::fetch::{FetchError, Fetcher, Page};
+use crate::fetch::{Contact, FetchError, Fetcher, Page};
 use crate::outcome::{FailureReason, OptOut};
 use crate::parse::instance::{self, ActivityWeek, InstanceV1, InstanceV2};
 use crate::parse::nodeinfo::{self, NodeInfo};
@@ -117,10 +117,11 @@ impl Session<'_> {
 }
 
 /// Visits `domain` and reports what it found; never panics, never fails: every
-/// problem is a [`VisitResult`].
-pub async fn visit(fetcher: &Fetcher, user_agent: &str, domain: Domain) -> Visit {
+/// problem is a [`VisitResult`]. `contact` is how the first request (robots.txt) is
+/// made; once that is answered, the rest of the visit is [`Contact::Known`].
+pub async fn visit(fetcher: &Fetcher, user_agent: &str, domain: Domain, contact: Contact) -> Visit {
     let mut peers = PeerSet::new();
-    let result = match run(fetcher, user_agent, &domain, &mut peers).await {
+    let result = match run(fetcher, user_agent, &domain, contact, &mut peers).await {
         Ok(up) => VisitResult::Up(Box::new(up)),
         Err(end) => end,
     };
@@ -144,10 +145,11 @@ async fn run(
     fetcher: &Fetcher,
     user_agent: &str,
     domain: &Domain,
+    contact: Contact,
     peers: &mut PeerSet,
 ) -> Step<UpVisit> {
     let mut session = Session {
-        robots: read_robots(fetcher, user_agent, domain).await?,
+        robots: read_robots(fetcher, user_agent, domain, contact).await?,
         fetcher,
         delay: None,
         asked_once: true,
@@ -204,9 +206,14 @@ async fn run(
     })
 }
 
-async fn read_robots(fetcher: &Fetcher, user_agent: &str, domain: &Domain) -> Step<Robots> {
+async fn read_robots(
+    fetcher: &Fetcher,
+    user_agent: &str,
+    domain: &Domain,
+    contact: Contact,
+) -> Step<Robots> {
     let page = fetcher
-        .get(domain, "/robots.txt", ROBOTS_CAP)
+        .get_as(contact, domain, "/robots.txt", ROBOTS_CAP)
         .await
         .map_err(VisitResult::Failed)?;
     let robots = if page.status.is_success() {

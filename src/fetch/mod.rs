@@ -6,13 +6,18 @@
 //! checked, limited and resolved like the first request), `Retry-After` honoured on
 //! 429 and 503 with a bounded budget, a total timeout per request, and a size cap on
 //! every decoded body ([`body`]). Hostile servers cost a failure reason, nothing else.
+//! The first request to a host not known to be up is a probe ([`Contact::Probe`]): a
+//! short timeout and slots of its own. Certificates are checked against the system's
+//! roots plus `--ca-cert` ([`trust`]).
 //!
-//! Types: [`Fetcher`], [`FetchConfig`], [`Page`], [`FetchError`].
+//! Types: [`Fetcher`], [`FetchConfig`], [`NetworkConfig`], [`Contact`], [`Page`],
+//! [`FetchError`].
 
 pub mod body;
 pub mod limit;
 pub mod resolve;
 pub mod robots;
+pub mod trust;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,6 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use ipnet::IpNet;
 use reqwest::header::{HeaderMap, ACCEPT, LOCATION, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 use url::Url;
@@ -28,7 +34,8 @@ use crate::domain::Domain;
 use crate::outcome::FailureReason;
 use body::{read_capped, BodyError};
 use limit::Politeness;
-use resolve::{GuardedResolver, ResolveError};
+use resolve::{GuardedResolver, Lookup, ResolveError};
+use rustls::pki_types::CertificateDer;
 
 /// Redirect hops followed for one request.
 pub const MAX_REDIRECTS: usize = 5;
@@ -39,6 +46,8 @@ pub struct FetchConfig {
     pub user_agent: String,
     /// For the whole request: connecting, redirects, waiting and reading the body.
     pub timeout: Duration,
+    /// The same for a probe ([`Contact::Probe`]); at most `timeout`.
+    pub probe_timeout: Duration,
     pub connect_timeout: Duration,
     pub per_host_rps: f64,
     pub concurrency: usize,
@@ -50,6 +59,45 @@ pub struct FetchConfig {
     pub max_retries: u32,
     /// A `Retry-After` longer than this is not waited for: the request fails instead.
     pub max_retry_wait: Duration,
+    pub network: NetworkConfig,
+}
+
+/// Where names resolve, which addresses may be contacted and which certificate
+/// authorities are trusted.
+#[derive(Debug, Clone)]
+pub struct NetworkConfig {
+    /// Ask this DNS server instead of the system resolver (`--dns-server`).
+    pub dns_server: Option<SocketAddr>,
+    /// For one name's whole lookup.
+    pub dns_timeout: Duration,
+    /// Non-public ranges that may be contacted anyway (`--allow-address`).
+    pub allow_addresses: Vec<IpNet>,
+    /// Trusted on top of the system's roots (`--ca-cert`).
+    pub ca_certs: Vec<CertificateDer<'static>>,
+}
+
+impl Default for NetworkConfig {
+    /// The system resolver, public addresses only, the system's roots.
+    fn default() -> Self {
+        NetworkConfig {
+            dns_server: None,
+            dns_timeout: Duration::from_secs(5),
+            allow_addresses: Vec::new(),
+            ca_certs: Vec::new(),
+        }
+    }
+}
+
+/// Who a request goes to, which decides its timeout and its slots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Contact {
+    /// A host that answered on its latest visit, or the rest of a visit whose probe was
+    /// answered: the crawl's slots and `timeout`.
+    Known,
+    /// The first request of a visit to a host not known to be up (never seen, or silent
+    /// on its latest visit): `probe_timeout` and the first-contact slots, so hosts that
+    /// never answer cannot hold what answering hosts need.
+    Probe,
 }
 
 /// A response: its status, the host that finally answered (after redirects) and the
@@ -67,6 +115,8 @@ pub struct Page {
 pub struct FetchError {
     pub reason: FailureReason,
     pub detail: String,
+    /// The DNS said the name does not exist (NXDOMAIN, reason `dns`).
+    pub nonexistent: bool,
 }
 
 impl FetchError {
@@ -74,6 +124,7 @@ impl FetchError {
         FetchError {
             reason,
             detail: detail.into(),
+            nonexistent: false,
         }
     }
 }
@@ -98,8 +149,15 @@ impl Fetcher {
                 .parse()
                 .expect("a valid header"),
         );
+        let roots = config
+            .network
+            .ca_certs
+            .iter()
+            .map(|der| reqwest::Certificate::from_der(der))
+            .collect::<Result<Vec<_>, _>>()?;
         let client = reqwest::Client::builder()
             .user_agent(&config.user_agent)
+            .tls_certs_merge(roots)
             .default_headers(headers)
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
@@ -114,9 +172,7 @@ impl Fetcher {
                     .min(Duration::from_secs(30))
                     + Duration::from_secs(1),
             )
-            .dns_resolver(Arc::new(GuardedResolver {
-                connect_to: config.connect_to,
-            }))
+            .dns_resolver(Arc::new(resolver(&config)?))
             .build()?;
         Ok(Fetcher {
             client,
@@ -136,7 +192,20 @@ impl Fetcher {
     }
 
     pub async fn get(&self, host: &Domain, path: &str, cap: usize) -> Result<Page, FetchError> {
-        self.fetch(Method::GET, host, path, None, cap).await
+        self.get_as(Contact::Known, host, path, cap).await
+    }
+
+    /// A GET with the timeout and slots of `contact`.
+    pub async fn get_as(
+        &self,
+        contact: Contact,
+        host: &Domain,
+        path: &str,
+        cap: usize,
+    ) -> Result<Page, FetchError> {
+        let url = self.url(host, path)?;
+        self.follow(contact, Method::GET, host.clone(), url, None, cap)
+            .await
     }
 
     pub async fn post_json(
@@ -147,7 +216,9 @@ impl Fetcher {
         cap: usize,
     ) -> Result<Page, FetchError> {
         let body = serde_json::to_vec(json).expect("JSON values serialize");
-        self.fetch(Method::POST, host, path, Some(Bytes::from(body)), cap)
+        let url = self.url(host, path)?;
+        let body = Some(Bytes::from(body));
+        self.follow(Contact::Known, Method::POST, host.clone(), url, body, cap)
             .await
     }
 
@@ -162,23 +233,12 @@ impl Fetcher {
             .map_err(|e| FetchError::new(FailureReason::Invalid, format!("bad path {path}: {e}")))
     }
 
-    async fn fetch(
-        &self,
-        method: Method,
-        host: &Domain,
-        path: &str,
-        body: Option<Bytes>,
-        cap: usize,
-    ) -> Result<Page, FetchError> {
-        let url = self.url(host, path)?;
-        // Each attempt is bounded by the client's total timeout (connect, headers and
-        // body); redirects and retries are bounded in number. Waiting for politeness is
-        // deliberately not part of any timeout.
-        self.follow(method, host.clone(), url, body, cap).await
-    }
-
+    /// Sends a request and follows its redirects and retries. Each attempt is bounded by
+    /// the timeout of `contact` (connect, headers and body); redirects and retries are
+    /// bounded in number. Waiting for politeness is deliberately not part of any timeout.
     async fn follow(
         &self,
+        contact: Contact,
         mut method: Method,
         mut host: Domain,
         mut url: Url,
@@ -188,7 +248,9 @@ impl Fetcher {
         let mut retries = 0;
         let mut hops = 0;
         loop {
-            let response = self.send(&method, &host, &url, body.clone()).await?;
+            let response = self
+                .send(contact, &method, &host, &url, body.clone())
+                .await?;
             let status = response.status();
             if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
                 hops += 1;
@@ -225,37 +287,48 @@ impl Fetcher {
                 tokio::time::sleep(wait).await;
                 continue;
             }
-            let body =
-                match tokio::time::timeout(self.config.timeout, read_capped(response, cap)).await {
-                    Ok(Ok(body)) => body,
-                    Ok(Err(BodyError::TooLarge { cap })) => {
-                        return Err(FetchError::new(
-                            FailureReason::TooLarge,
-                            format!("{url} is larger than {cap} bytes"),
-                        ))
-                    }
-                    Ok(Err(BodyError::Transport(e))) => return Err(classify(&e, &url)),
-                    Err(_) => {
-                        return Err(FetchError::new(
-                            FailureReason::Timeout,
-                            format!("{url} body not complete within {:?}", self.config.timeout),
-                        ))
-                    }
-                };
+            let timeout = self.timeout(contact);
+            let body = match tokio::time::timeout(timeout, read_capped(response, cap)).await {
+                Ok(Ok(body)) => body,
+                Ok(Err(BodyError::TooLarge { cap })) => {
+                    return Err(FetchError::new(
+                        FailureReason::TooLarge,
+                        format!("{url} is larger than {cap} bytes"),
+                    ))
+                }
+                Ok(Err(BodyError::Transport(e))) => return Err(classify(&e, &url)),
+                Err(_) => {
+                    return Err(FetchError::new(
+                        FailureReason::Timeout,
+                        format!("{url} body not complete within {timeout:?}"),
+                    ))
+                }
+            };
             return Ok(Page { status, host, body });
+        }
+    }
+
+    fn timeout(&self, contact: Contact) -> Duration {
+        match contact {
+            Contact::Known => self.config.timeout,
+            Contact::Probe => self.config.probe_timeout.min(self.config.timeout),
         }
     }
 
     async fn send(
         &self,
+        contact: Contact,
         method: &Method,
         host: &Domain,
         url: &Url,
         body: Option<Bytes>,
     ) -> Result<reqwest::Response, FetchError> {
-        let _permit = self.politeness.acquire(host).await;
+        let _slot = self.politeness.acquire(host, contact).await;
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let mut request = self.client.request(method.clone(), url.clone());
+        let mut request = self
+            .client
+            .request(method.clone(), url.clone())
+            .timeout(self.timeout(contact));
         if let Some(body) = body {
             request = request
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
@@ -310,6 +383,22 @@ impl Fetcher {
     }
 }
 
+/// The resolver of a crawl: every name to `--connect-to`, else through `--dns-server`,
+/// else through the system's resolver.
+fn resolver(config: &FetchConfig) -> anyhow::Result<GuardedResolver> {
+    let net = &config.network;
+    let lookup = match (config.connect_to, net.dns_server) {
+        (Some(addr), _) => Lookup::Fixed(addr),
+        (None, Some(server)) => Lookup::server(server, net.dns_timeout)?,
+        (None, None) => Lookup::System,
+    };
+    Ok(GuardedResolver::new(
+        lookup,
+        net.allow_addresses.clone(),
+        net.dns_timeout,
+    ))
+}
+
 /// `Retry-After` in seconds (HTTP dates are treated as "soon": servers that send them
 /// are rare and a date far ahead would be refused by the wait cap anyway).
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
@@ -319,19 +408,20 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 
 /// Sorts a transport error into the summary's categories.
 fn classify(error: &reqwest::Error, url: &Url) -> FetchError {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(e) = source {
+    for e in causes(error) {
         if let Some(resolve) = e.downcast_ref::<ResolveError>() {
             let reason = match resolve {
                 ResolveError::Forbidden { .. } => FailureReason::ForbiddenAddress,
                 _ => FailureReason::Dns,
             };
-            return FetchError::new(reason, resolve.to_string());
+            let mut failure = FetchError::new(reason, resolve.to_string());
+            failure.nonexistent = matches!(resolve, ResolveError::NxDomain { .. });
+            return failure;
         }
-        if e.downcast_ref::<rustls::Error>().is_some() {
-            return FetchError::new(FailureReason::Tls, format!("{url}: {e}"));
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+            let detail = format!("{url}: {}", trust::tls_failure(tls));
+            return FetchError::new(FailureReason::Tls, detail);
         }
-        source = e.source();
     }
     let detail = format!("{url}: {}", error_chain(error));
     if out_of_local_resources(error) {
@@ -346,17 +436,32 @@ fn classify(error: &reqwest::Error, url: &Url) -> FetchError {
 
 /// Errors that are ours, not the server's: too many open files, no buffer space.
 fn out_of_local_resources(error: &reqwest::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(e) = source {
-        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+    causes(error).any(|e| {
+        e.downcast_ref::<std::io::Error>()
             // EMFILE, ENFILE, ENOBUFS, ENOMEM
-            if matches!(io.raw_os_error(), Some(24 | 23 | 105 | 12)) {
-                return true;
-            }
+            .is_some_and(|io| matches!(io.raw_os_error(), Some(24 | 23 | 105 | 12)))
+    })
+}
+
+/// An error and its causes, including the error an `io::Error` wraps: its `source()`
+/// skips that one (rustls reports handshake failures that way).
+fn causes<'e>(
+    error: &'e (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'e (dyn std::error::Error + 'static)> {
+    let mut pending = vec![error];
+    std::iter::from_fn(move || {
+        let e = pending.pop()?;
+        if let Some(source) = e.source() {
+            pending.push(source);
         }
-        source = e.source();
-    }
-    false
+        if let Some(inner) = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            pending.push(inner);
+        }
+        Some(e)
+    })
 }
 
 fn error_chain(error: &dyn std::error::Error) -> String {

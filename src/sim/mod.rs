@@ -3,16 +3,21 @@
 //!
 //! Modules: [`world`] (the data model and the standard scenario), [`scenarios`] (the
 //! growth wave and generated worlds), [`truth`] (what an honest crawler must find),
-//! `payloads` (response bodies per software) and [`server`] (the HTTP side and its request
-//! log). The main types are re-exported here: [`World`], [`SimServer`], [`Kind`],
-//! [`Behaviour`], [`Truth`], [`SimHandle`], [`RequestRecord`] and [`serve`].
+//! `payloads` (response bodies per software), [`server`] (the HTTP side and its request
+//! log), `tls` (its test CA and per-host certificates) and [`dns`] (a DNS server for
+//! the simulated names). The main types are re-exported here: [`World`], [`SimServer`],
+//! [`Kind`], [`Behaviour`], [`NetShape`], [`Truth`], [`SimHandle`], [`RequestRecord`], [`serve`],
+//! [`serve_http`], [`serve_https`] and [`bind_port_443`].
 
+pub mod dns;
 mod payloads;
 pub mod scenarios;
 pub mod server;
+mod tls;
 pub mod truth;
 pub mod world;
 
-pub use server::{serve, RequestRecord, SimHandle};
+pub use scenarios::NetShape;
+pub use server::{bind_port_443, serve, serve_http, serve_https, RequestRecord, SimHandle};
 pub use truth::{normalize_domain, Truth};
 pub use world::{Behaviour, Kind, SimServer, World};

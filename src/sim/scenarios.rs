@@ -1,7 +1,9 @@
 //! Generated worlds: [`World::wave`] (a 30-day growth wave for the demo) and
-//! [`World::generated`] (any size, for benchmarks), plus [`fictional_domain`], the namer both
-//! use. Randomness comes from the internal [`SplitMix64`], so every world is a pure function
+//! [`World::generated`] / [`World::generated_on`] (any size and network shape, for
+//! benchmarks: [`NetShape`]), plus [`fictional_domain`], the namer both use. Randomness comes from the internal [`SplitMix64`], so every world is a pure function
 //! of its arguments.
+
+use serde::Serialize;
 
 use super::world::{Behaviour, Kind, SimServer, World};
 
@@ -227,7 +229,16 @@ impl World {
     /// `n` servers of random kinds (about 5% plain websites, 3% dead), each listing the next
     /// two in a ring plus six random others, seeded from the first server (never dead).
     pub fn generated(n: usize, seed: u64) -> World {
+        World::generated_on(n, seed, &NetShape::default(), 0)
+    }
+
+    /// [`World::generated`] with the network behaviour of `shape`, on day `day` of its
+    /// outages (day 0 has none). The same arguments always give the same world, and the
+    /// servers, kinds and numbers do not depend on the shape.
+    pub fn generated_on(n: usize, seed: u64, shape: &NetShape, day: u32) -> World {
         let mut rng = SplitMix64(seed);
+        // The network shape draws from a stream of its own, so it changes nothing else.
+        let mut net = SplitMix64(seed ^ NET_SALT);
         let domains: Vec<String> = (0..n).map(fictional_domain).collect();
         let servers = (0..n)
             .map(|i| {
@@ -249,8 +260,19 @@ impl World {
                 let mut s = SimServer::new(&domains[i], kind)
                     .with_usage(users, active, (active * 2).min(users), users * 30)
                     .with_peers(&peers);
-                if i > 0 && rng.below(100) < 3 {
+                // One draw decides refusing, hanging or neither (the seed is always fine).
+                let fate = if i > 0 { rng.below(100) } else { 100 };
+                let refusing = fate < u64::from(shape.refusing_pct);
+                let hanging = !refusing && fate < u64::from(shape.refusing_pct + shape.hanging_pct);
+                let (low, high) = shape.latency_ms;
+                let latency = low + net.below(u64::from(high.saturating_sub(low)) + 1) as u32;
+                if refusing || (i > 0 && shape.down_on(seed, i, day)) {
                     s = s.with(Behaviour::Dead);
+                } else if hanging {
+                    s = s.with(Behaviour::Hang);
+                }
+                if latency > 0 {
+                    s = s.with(Behaviour::Latency(latency));
                 }
                 s
             })
@@ -259,6 +281,53 @@ impl World {
             servers,
             seeds: domains.into_iter().take(1).collect(),
         }
+    }
+}
+
+const NET_SALT: u64 = 0x4E45_5400_0000_0000;
+const OUTAGE_SALT: u64 = 0x0D7A_6E00;
+
+/// How the servers of a generated world behave on the network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct NetShape {
+    /// Each server answers after a fixed latency drawn from this range, in milliseconds.
+    pub latency_ms: (u32, u32),
+    /// Percent of servers (never the seed) that close every connection unanswered.
+    pub refusing_pct: u32,
+    /// Percent of servers (never the seed) that accept every request and never answer.
+    pub hanging_pct: u32,
+    /// Per mille of servers that start an outage (closed connections) on any day after
+    /// day 0; each server's outages last the same 1 to [`MAX_OUTAGE_DAYS`] days.
+    pub outages_per_mille: u32,
+}
+
+/// The longest outage of a generated world.
+pub const MAX_OUTAGE_DAYS: u32 = 25;
+
+impl Default for NetShape {
+    /// [`World::generated`]'s: no latency, 3% refusing, nothing hanging, no outages.
+    fn default() -> Self {
+        NetShape {
+            latency_ms: (0, 0),
+            refusing_pct: 3,
+            hanging_pct: 0,
+            outages_per_mille: 0,
+        }
+    }
+}
+
+impl NetShape {
+    /// Whether server `i` is in an outage on `day`.
+    fn down_on(&self, seed: u64, i: usize, day: u32) -> bool {
+        if self.outages_per_mille == 0 {
+            return false;
+        }
+        let length = 1 + (draw(seed ^ OUTAGE_SALT, i as u64) % u64::from(MAX_OUTAGE_DAYS)) as u32;
+        let first_start = day.saturating_sub(length - 1).max(1);
+        (first_start..=day).any(|start| {
+            draw(seed ^ OUTAGE_SALT ^ i as u64, u64::from(start)) % 1000
+                < u64::from(self.outages_per_mille)
+        })
     }
 }
 

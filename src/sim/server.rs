@@ -1,16 +1,20 @@
 //! The HTTP side of the sim: one loopback listener answers for every simulated server,
-//! picked by the request's host, and logs every request it receives.
+//! picked by the request's host, and logs every request it receives. It speaks plain
+//! HTTP ([`serve`], for `--connect-to … --plain-http`) or HTTPS with a certificate per
+//! host ([`serve_https`], see `tls`), HTTP/1.1 or HTTP/2.
 //!
 //! Types: [`SimHandle`] (address, world swapping, request log, shutdown on drop) and
-//! [`RequestRecord`]; function [`serve`].
+//! [`RequestRecord`]; functions [`serve`], [`serve_http`], [`serve_https`], [`bind_port_443`].
 //!
-//! Connections are served with hyper's `http1` builder over a plain accept loop rather than
-//! `axum::serve`, because a dead host must end its connection without any response: the
-//! service returns an error and hyper drops the connection. axum supplies the response types.
+//! Connections are served with hyper's connection builder over a plain accept loop rather
+//! than `axum::serve`, because a dead host must end its connection without any response:
+//! the service returns an error and hyper drops the connection (HTTP/1.1) or resets the
+//! stream (HTTP/2). axum supplies the response types.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
 use std::io;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
@@ -18,15 +22,18 @@ use axum::body::{Body, Bytes};
 use axum::http::{header, Request, StatusCode};
 use axum::response::{Html, IntoResponse, Json, Response};
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
+use hyper::server::conn::{http1, http2};
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde::Deserialize;
 use serde_json::json;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
+use tokio_rustls::TlsAcceptor;
 
 use super::payloads::{self, NodeInfoDoc};
+use super::tls::{server_config, Fault, TestCa};
 use super::truth::normalize_domain;
 use super::world::{Behaviour, HostIndex, Kind, SimServer, World};
 
@@ -99,6 +106,8 @@ impl Shared {
 /// A running sim. Dropping it stops the listener and every open connection.
 pub struct SimHandle {
     pub addr: SocketAddr,
+    /// The test CA's certificate (PEM) when serving HTTPS.
+    pub ca_pem: Option<String>,
     shared: Arc<Shared>,
     accept: JoinHandle<()>,
 }
@@ -139,24 +148,80 @@ impl Drop for SimHandle {
     }
 }
 
-/// Serve `world` on `127.0.0.1:<ephemeral>` from the current tokio runtime.
+/// Serve `world` over plain HTTP on `127.0.0.1:<ephemeral>` from the current tokio
+/// runtime.
 pub async fn serve(world: World) -> io::Result<SimHandle> {
-    let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+    serve_http(world, TcpListener::bind(("127.0.0.1", 0)).await?).await
+}
+
+/// Serve `world` over plain HTTP on `listener` (on port 443: a server that never set up
+/// TLS).
+pub async fn serve_http(world: World, listener: TcpListener) -> io::Result<SimHandle> {
+    start(world, listener, None)
+}
+
+/// Serve `world` over HTTPS on `listener`, with a fresh test CA (see
+/// [`SimHandle::ca_pem`]) and a certificate per host chosen by SNI.
+pub async fn serve_https(world: World, listener: TcpListener) -> io::Result<SimHandle> {
+    let ca = Arc::new(TestCa::new("fedicensus sim test CA").map_err(io::Error::other)?);
+    start(world, listener, Some(ca))
+}
+
+fn start(world: World, listener: TcpListener, ca: Option<Arc<TestCa>>) -> io::Result<SimHandle> {
     let addr = listener.local_addr()?;
     let shared = Arc::new(Shared {
         current: RwLock::new(Arc::new(Current::new(world))),
         log: Mutex::new(Vec::new()),
         hits: Mutex::new(HashMap::new()),
     });
-    let accept = tokio::spawn(accept_loop(listener, shared.clone()));
+    let ca_pem = ca.as_ref().map(|ca| ca.pem().to_owned());
+    let tls = match ca {
+        Some(ca) => {
+            let lookup = shared.clone();
+            let fault_of = move |name: &str| lookup.current().find(name).and_then(Fault::of);
+            let config = server_config(ca, Box::new(fault_of)).map_err(io::Error::other)?;
+            Some(TlsAcceptor::from(Arc::new(config)))
+        }
+        None => None,
+    };
+    let accept = tokio::spawn(accept_loop(listener, shared.clone(), tls));
     Ok(SimHandle {
         addr,
+        ca_pem,
         shared,
         accept,
     })
 }
 
-async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+/// A listener on port 443, as real servers use, of a loopback address of its own
+/// (127.x.y.z outside 127.0.0.0/16, which tests keep for listeners that must see nothing):
+/// with a DNS server answering that address, a crawl reaches the sim exactly as it
+/// reaches a real server. Binding port 443 needs root (or `CAP_NET_BIND_SERVICE`).
+pub async fn bind_port_443() -> io::Result<TcpListener> {
+    let mut last = None;
+    for attempt in 0..64u64 {
+        let [a, b, c, ..] = RandomState::new()
+            .hash_one((std::process::id(), attempt))
+            .to_le_bytes();
+        let ip = Ipv4Addr::new(127, a.max(1), b, c.max(1));
+        match TcpListener::bind((ip, 443)).await {
+            Ok(listener) => return Ok(listener),
+            Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
+                return Err(io::Error::new(
+                    e.kind(),
+                    format!(
+                        "binding {ip}:443 was refused ({e}): serving the sim on port 443 needs \
+                         root or CAP_NET_BIND_SERVICE"
+                    ),
+                ))
+            }
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| io::Error::other("no free loopback address for port 443")))
+}
+
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, tls: Option<TlsAcceptor>) {
     // Connection tasks live in this set so that aborting the loop aborts them too, hanging
     // ones included.
     let mut connections = JoinSet::new();
@@ -171,15 +236,37 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         };
         while connections.try_join_next().is_some() {}
         let shared = shared.clone();
+        let tls = tls.clone();
         connections.spawn(async move {
-            let service = service_fn(move |req| handle(shared.clone(), req));
-            // Errors are expected (dead hosts, clients hanging up) and there is no one to
-            // tell.
-            let _ = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            match tls {
+                // A failed handshake is the client's business (it was told why).
+                Some(tls) => {
+                    if let Ok(stream) = tls.accept(stream).await {
+                        let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+                        serve_connection(stream, shared, h2).await;
+                    }
+                }
+                None => serve_connection(stream, shared, false).await,
+            }
         });
     }
+}
+
+/// HTTP/2 when the client chose it by ALPN, else HTTP/1.1.
+async fn serve_connection<S>(stream: S, shared: Arc<Shared>, h2: bool)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = service_fn(move |req| handle(shared.clone(), req));
+    let io = TokioIo::new(stream);
+    // Errors are expected (dead hosts, clients hanging up) and there is no one to tell.
+    let _ = if h2 {
+        http2::Builder::new(TokioExecutor::new())
+            .serve_connection(io, service)
+            .await
+    } else {
+        http1::Builder::new().serve_connection(io, service).await
+    };
 }
 
 /// The host a request is for: the absolute-form URI's, else the Host header's, without
@@ -223,6 +310,10 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> io::Result<Respo
             "No site is configured for this host name.",
         ));
     };
+    let latency = server.latency_ms();
+    if latency > 0 {
+        tokio::time::sleep(Duration::from_millis(latency.into())).await;
+    }
     let dead = || io::Error::new(io::ErrorKind::ConnectionAborted, "simulated dead host");
     if server.has(&Behaviour::Dead) {
         return Err(dead());

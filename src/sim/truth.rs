@@ -24,6 +24,10 @@
 //! month); a field missing everywhere contributes 0. A split domain counts once, under its
 //! apex.
 //!
+//! The truth is that of a plain-HTTP crawl: the TLS behaviours (`TlsExpired`,
+//! `TlsWrongName`, `TlsUnknownIssuer`) only act over HTTPS, where such a server fails
+//! `tls` instead.
+//!
 //! `never_contact` holds every name an honest crawler sends no request to: names only in
 //! Lemmy blocked lists, the hosts junk entries would naively yield, and world servers that
 //! are not reachable through readable peer lists.

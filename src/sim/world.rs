@@ -116,6 +116,8 @@ pub enum Behaviour {
     Dead,
     /// Requests are accepted and never answered.
     Hang,
+    /// Every answer (or hang-up) comes this many milliseconds late: network latency.
+    Latency(u32),
     /// The peers endpoint answers a 20 MiB body.
     OversizedPeers,
     /// The peers endpoint (Mastodon's list, every page of Misskey's, Lemmy's `linked`)
@@ -133,6 +135,12 @@ pub enum Behaviour {
     /// Mastodon's LOCAL_DOMAIN/WEB_DOMAIN split: the server's `domain` is the apex, which
     /// redirects to `web`; `web` serves everything and names the apex as its domain.
     SplitDomain { web: String },
+    /// Over HTTPS, the certificate expired (plain HTTP: no effect).
+    TlsExpired,
+    /// Over HTTPS, the certificate is for another name (plain HTTP: no effect).
+    TlsWrongName,
+    /// Over HTTPS, the certificate is signed by a CA nobody trusts (plain HTTP: no effect).
+    TlsUnknownIssuer,
     /// `/.well-known/nodeinfo` `links` is a single object, like some Lemmy releases.
     WellKnownLinksObject,
     /// The NodeInfo href points somewhere unusual (`/api/nodeinfo`).
@@ -209,13 +217,23 @@ impl SimServer {
 
     /// How many leading requests get 429 (0: none).
     pub fn rate_limit(&self) -> u32 {
-        self.behaviour
-            .iter()
-            .find_map(|b| match b {
-                Behaviour::RateLimitedFirst(n) => Some(*n),
-                _ => None,
-            })
-            .unwrap_or(0)
+        self.number(|b| match b {
+            Behaviour::RateLimitedFirst(n) => Some(*n),
+            _ => None,
+        })
+    }
+
+    /// Milliseconds every answer is delayed by (0: none).
+    pub fn latency_ms(&self) -> u32 {
+        self.number(|b| match b {
+            Behaviour::Latency(ms) => Some(*ms),
+            _ => None,
+        })
+    }
+
+    /// The number the first behaviour `pick` accepts carries (0: none does).
+    fn number(&self, pick: impl Fn(&Behaviour) -> Option<u32>) -> u32 {
+        self.behaviour.iter().find_map(pick).unwrap_or(0)
     }
 
     /// The WEB_DOMAIN of a split-domain server.
@@ -300,6 +318,14 @@ fn overlong_name() -> String {
 }
 
 impl World {
+    /// Every host name the sim answers for: each server's domain, and a split server's
+    /// web name too.
+    pub fn host_names(&self) -> impl Iterator<Item = &str> {
+        self.servers
+            .iter()
+            .flat_map(|s| std::iter::once(s.domain.as_str()).chain(s.web_domain()))
+    }
+
     /// The scenario the crawler tests use: every kind and every quirk, most servers reachable
     /// only through peer lists. See the module docs of `truth` for what an honest crawler
     /// must count here; the sim's own tests pin the numbers.

@@ -19,10 +19,13 @@
 //! no-op on the bulk path ([`Store::put_snapshots`]). A server's numbers for a day are
 //! its latest snapshot of that day ([`Store::day_snapshots`]).
 //!
-//! Writes become durable at [`Store::flush`]. sled holds an exclusive file lock, so a
-//! second process fails at once with [`StoreError::Locked`]. A format-1 database (JSON
-//! values per snapshot) is converted by [`upgrade`] when opened for writing, or by
-//! `fedicensus upgrade`; read-only opens refuse it with a message naming that command.
+//! Writes become durable at [`Store::flush`]; the crawler flushes in the background
+//! about once a second (`crawl::commit`), so a SIGKILL loses at most the visits of the
+//! last second, never a snapshot whose flush completed. sled holds an exclusive file
+//! lock, so a second process fails at once with [`StoreError::Locked`]. A format-1
+//! database (JSON values per snapshot) is converted by [`upgrade`] when opened for
+//! writing, or by `fedicensus upgrade`; read-only opens refuse it with a message naming
+//! that command.
 //!
 //! Types: [`Store`], [`StoreError`], and the records in [`record`].
 

@@ -9,6 +9,13 @@
 //! days. A real crawl knows 100,000+ names and most are dead; this keeps them from
 //! costing a connection attempt every run, while a server that comes back is found
 //! again within a month.
+//!
+//! The liveness rule overrides the schedule for recent servers: a server that answered
+//! within the last [`LIVENESS_WINDOW`] days is visited on every run whatever its schedule
+//! says ([`Due::Liveness`]). The crawl makes such a visit start with one cheap request
+//! (a short timeout, first-contact slots; see `fetch::Contact`) and continues into a full
+//! visit only if it is answered, so a server back from an outage is counted the day it
+//! answers again, for the price of one request a day while it is down.
 
 use std::collections::BTreeSet;
 
@@ -24,6 +31,8 @@ use crate::snapshot::ServerStats;
 pub const PROBE_GRACE: u32 = 3;
 /// The longest gap between two probes of a dead name, in days.
 pub const MAX_PROBE_GAP: i64 = 30;
+/// Days after its last answer during which a server is checked on every run.
+pub const LIVENESS_WINDOW: i64 = 30;
 
 /// One known server name. Per-server state lives here and nowhere else, so a rerun after
 /// a crash picks up exactly where the database says it was.
@@ -55,6 +64,16 @@ pub struct ServerRecord {
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub aliases: BTreeSet<Domain>,
     pub status: Status,
+}
+
+/// Whether a run visits a name, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Due {
+    No,
+    /// New, answering, or its re-probe time has come.
+    Scheduled,
+    /// Only because it answered within the last [`LIVENESS_WINDOW`] days.
+    Liveness,
 }
 
 /// Where a name stands after its latest visit.
@@ -97,7 +116,33 @@ impl ServerRecord {
 
     /// Whether a run recorded at `at` should visit this name.
     pub fn is_due(&self, at: DateTime<Utc>) -> bool {
-        !matches!(self.status, Status::Alias { .. }) && self.next_probe.is_none_or(|t| t <= at)
+        self.due(at) != Due::No
+    }
+
+    /// Whether and why a run recorded at `at` visits this name (rules in the module doc).
+    pub fn due(&self, at: DateTime<Utc>) -> Due {
+        if matches!(self.status, Status::Alias { .. }) {
+            Due::No
+        } else if self.next_probe.is_none_or(|t| t <= at) {
+            Due::Scheduled
+        } else if self
+            .last_up
+            .is_some_and(|up| at - up <= Duration::days(LIVENESS_WINDOW))
+        {
+            Due::Liveness
+        } else {
+            Due::No
+        }
+    }
+
+    /// Whether the latest visit found the server answering: its next visit is trusted
+    /// with the crawl's full timeout and slots rather than a first-contact probe.
+    pub fn answered_last(&self) -> bool {
+        match self.status {
+            Status::Up | Status::OptedOut { .. } => true,
+            Status::Failed { reason } => !reason.is_unreachable(),
+            Status::New | Status::Alias { .. } => false,
+        }
     }
 
     /// The server answered with NodeInfo; `aliases` are other names it answered under.
@@ -134,6 +179,14 @@ impl ServerRecord {
             self.consecutive_failures = 0;
             self.next_probe = None;
         }
+    }
+
+    /// The DNS said the name does not exist (NXDOMAIN): dead names are most of a real
+    /// crawl, so this one goes straight onto the growing re-probe schedule, without the
+    /// grace visits of a name that merely did not answer.
+    pub fn record_nonexistent(&mut self, at: DateTime<Utc>) {
+        self.consecutive_failures = self.consecutive_failures.max(PROBE_GRACE - 1);
+        self.record_failure(at, FailureReason::Dns);
     }
 
     pub fn record_opt_out(&mut self, at: DateTime<Utc>, how: OptOut) {
@@ -277,5 +330,56 @@ mod tests {
         assert_eq!(r.aliases.len(), 1, "a server is not its own alias");
         r.record_alias(day(6), Domain::parse("other.social").unwrap());
         assert!(!r.is_due(day(7)));
+    }
+
+    #[test]
+    fn recent_servers_are_checked_every_run_and_old_ones_follow_the_schedule() {
+        let d = Domain::parse("flaky.social").unwrap();
+        let day = |n: i64| t("2024-01-01T12:00:00Z") + Duration::days(n);
+        let mut r = ServerRecord::discovered(d, day(0), None);
+        assert!(!r.answered_last(), "a new name gets a first-contact probe");
+        r.record_up(day(0), &ServerStats::default(), []);
+        assert!(r.answered_last());
+        let mut due = Vec::new();
+        for n in 1..=45 {
+            due.push(r.due(day(n)));
+            if r.is_due(day(n)) {
+                r.record_failure(day(n), FailureReason::Timeout);
+                assert!(!r.answered_last());
+            }
+        }
+        let days =
+            |want: Due| -> Vec<i64> { (1..=45).filter(|n| due[*n as usize - 1] == want).collect() };
+        // Days 1-3 are the grace and day 4 the first re-probe; then the schedule would
+        // wait 2, 4, 8… days, but the liveness rule checks every day through day 30 after
+        // the last answer. After that the long schedule (now at its 30-day cap) rules.
+        assert_eq!(days(Due::Scheduled), [1, 2, 3, 4]);
+        assert_eq!(days(Due::Liveness), (5..=30).collect::<Vec<_>>());
+        assert_eq!(days(Due::No), (31..=45).collect::<Vec<_>>());
+        // It answers again: back on the every-run schedule.
+        r.record_up(day(46), &ServerStats::default(), []);
+        assert_eq!(r.due(day(47)), Due::Scheduled);
+    }
+
+    #[test]
+    fn a_name_that_does_not_exist_skips_the_grace_visits() {
+        let d = Domain::parse("gone.social").unwrap();
+        let at = t("2024-01-01T12:00:00Z");
+        let mut r = ServerRecord::discovered(d, at, None);
+        r.record_nonexistent(at);
+        assert_eq!(
+            r.status,
+            Status::Failed {
+                reason: FailureReason::Dns
+            }
+        );
+        assert_eq!(r.consecutive_failures, PROBE_GRACE);
+        assert!(!r.is_due(at + Duration::hours(12)));
+        assert!(r.is_due(at + Duration::days(1)));
+        r.record_nonexistent(at + Duration::days(1));
+        assert_eq!(
+            r.next_probe,
+            Some(at + Duration::days(3) - Duration::hours(1))
+        );
     }
 }

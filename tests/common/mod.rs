@@ -2,12 +2,17 @@
 //! the simulated fediverse.
 #![allow(dead_code)] // each test crate uses its own subset
 
+pub mod census;
 pub mod history;
+pub mod real;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::Duration;
 
-use fedicensus::sim::{SimHandle, World};
+use fedicensus::fetch::{FetchConfig, NetworkConfig};
+use fedicensus::sim::{truth::reported_usage, SimHandle, World};
 
 pub fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_fedicensus"))
@@ -18,6 +23,24 @@ pub async fn run(args: Vec<String>) -> Output {
     tokio::task::spawn_blocking(move || bin().args(&args).output().expect("binary runs"))
         .await
         .unwrap()
+}
+
+/// The fetcher settings of the fetch tests: short timeouts, no rate limit to speak of,
+/// the system resolver, public addresses only.
+pub fn fetch_config() -> FetchConfig {
+    FetchConfig {
+        user_agent: "fedicensus-test/1".into(),
+        timeout: Duration::from_secs(2),
+        probe_timeout: Duration::from_secs(2),
+        connect_timeout: Duration::from_secs(1),
+        per_host_rps: 1000.0,
+        concurrency: 8,
+        connect_to: None,
+        plain_http: false,
+        max_retries: 2,
+        max_retry_wait: Duration::from_secs(2),
+        network: NetworkConfig::default(),
+    }
 }
 
 /// `--db DB --quiet COMMAND --seeds SEEDS --connect-to SIM --plain-http --timeout 2 EXTRA…`
@@ -89,4 +112,31 @@ impl Scene {
             dir,
         }
     }
+}
+
+/// The census of simulated day `day` as the Method defines it, from the simulation's own
+/// truth: each server that `counts` says may count, with its [users, monthly actives]
+/// from the latest day in [day−7, day] on which it answered.
+pub fn expected_census(
+    day: u32,
+    world_on: impl Fn(u32) -> World,
+    counts: impl Fn(&str) -> bool,
+) -> BTreeMap<String, [i64; 2]> {
+    let mut counted: BTreeMap<String, [i64; 2]> = BTreeMap::new();
+    for d in day.saturating_sub(7)..=day {
+        let world = world_on(d);
+        let truth = world.truth();
+        for server in world
+            .servers
+            .iter()
+            .filter(|s| truth.counted.contains(&s.domain) && counts(&s.domain))
+        {
+            let usage = reported_usage(server);
+            counted.insert(
+                server.domain.clone(),
+                [usage.users_total, usage.active_month],
+            );
+        }
+    }
+    counted
 }
