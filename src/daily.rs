@@ -6,7 +6,8 @@
 //! - `YYYY-MM-DD/`: the files of `report --out` for the period (D−30, D] (clipped to
 //!   the first crawl day), replaced as a whole on a rerun the same day;
 //! - `latest.json`: the newest day, and the last 7 and 30 days as periods;
-//! - `index.html`: the page for people (see [`crate::render::html`]).
+//! - `index.html`: the page for people (see [`crate::render::html`]), its links
+//!   pointing into the day's directory.
 //!
 //! A day whose crawls reached no server ([`Health::NothingReachable`]) gets its
 //! directory, which says so, but `latest.json` and `index.html` keep the last day that
@@ -26,7 +27,7 @@ use serde::Serialize;
 use crate::crawl::Summary;
 use crate::day::Day;
 use crate::render;
-use crate::report::{self, Filter, Health, PeriodReport, Report, Scope};
+use crate::report::{self, Filter, Health, PeriodReport, Report};
 use crate::store::Store;
 
 /// What the daily job wrote.
@@ -52,30 +53,6 @@ struct Latest<'a> {
     crawl: &'a Summary,
 }
 
-/// The period (D−30, D], starting no earlier than the first crawl day.
-fn last_30_days(store: &Store, day: Day) -> anyhow::Result<PeriodReport> {
-    let first = store.crawl_days()?.first().copied().unwrap_or(day);
-    let since = day.add_days(-30).max(first);
-    match report::build(
-        store,
-        Scope::Period {
-            since,
-            until: Some(day),
-        },
-        &Filter::default(),
-    )? {
-        Report::Period(period) => Ok(period),
-        Report::Day(_) => unreachable!("a period scope builds a period"),
-    }
-}
-
-/// The last `days` days of a period, as a period of their own: its days are the
-/// same, so they are taken from it instead of read and judged again.
-fn tail(period: &PeriodReport, days: usize) -> PeriodReport {
-    let start = period.days.len().saturating_sub(days + 1);
-    PeriodReport::new(period.days[start..].to_vec(), None)
-}
-
 /// Writes the day's reports into `reports`.
 pub fn write_reports(
     store: &Store,
@@ -83,9 +60,11 @@ pub fn write_reports(
     reports: &Path,
     summary: &Summary,
 ) -> anyhow::Result<DailyOutcome> {
-    let month = last_30_days(store, day)?;
+    let mut periods = report::build_periods(store, day, &[7, 30], &Filter::default())?;
+    let (Some(month), Some(week)) = (periods.pop(), periods.pop()) else {
+        unreachable!("two lengths build two periods")
+    };
     let health = month.days.last().context("a period has days")?.health;
-    let week = tail(&month, 7);
     std::fs::create_dir_all(reports)
         .with_context(|| format!("cannot create the reports directory {}", reports.display()))?;
 
@@ -107,10 +86,14 @@ pub fn write_reports(
     let published = health != Health::NothingReachable;
     if published {
         write_atomic(&reports.join("latest.json"), latest.as_bytes())?;
-        // The day's page is the newest page: copied, not rendered (charts included) again.
-        let html = std::fs::read(dir.join("index.html"))
-            .with_context(|| format!("cannot read {}/index.html", dir.display()))?;
-        write_atomic(&reports.join("index.html"), &html)?;
+        // The newest page, with its links pointing into the day's directory.
+        let base = format!("{day}/");
+        let page = render::html::Page {
+            base: &base,
+            ..Default::default()
+        };
+        let html = render::html::index_html(&report, &page)?;
+        write_atomic(&reports.join("index.html"), html.as_bytes())?;
     }
     Ok(DailyOutcome {
         day,

@@ -4,7 +4,7 @@
 //! discover ([`seeds`], peer lists in [`parse::peers`]) → fetch ([`fetch`]: politeness
 //! and safety) → parse ([`parse`]: NodeInfo and server APIs) → store ([`store`]: sled)
 //! → report ([`report`]: every statistic, defined once) → render ([`render`]: Markdown,
-//! JSON, CSV, charts, HTML). [`crawl`] drives the first four; [`sim`] is the simulated
+//! JSON, CSV, charts, HTML) → serve ([`serve`]: the HTTP API and dashboard). [`crawl`] drives the first four; [`sim`] is the simulated
 //! fediverse used by the tests, the demo and the benchmarks.
 //!
 //! Shared vocabulary: [`domain::Domain`], [`day::Day`], [`snapshot::Snapshot`], and
@@ -24,6 +24,7 @@ pub mod parse;
 pub mod render;
 pub mod report;
 pub mod seeds;
+pub mod serve;
 pub mod sim;
 pub mod snapshot;
 pub mod store;

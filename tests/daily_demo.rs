@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use fedicensus::sim::{self, Behaviour, World};
+use fedicensus::report::window::language_code;
+use fedicensus::sim::scenarios::{WAVE_FAKE_DAY, WAVE_FAKE_DOMAIN, WAVE_SURGE_AFTER};
+use fedicensus::sim::{self, Behaviour, Kind, World};
 use fedicensus::store::Store;
 
 mod common;
@@ -17,6 +19,137 @@ fn expected_census(day: u32) -> (BTreeMap<String, [i64; 2]>, usize) {
     let counted = common::expected_census(day, World::wave, |d| !d.ends_with(".spamfarm.xyz"));
     let n = counted.len();
     (counted, n)
+}
+
+/// Sign-ups a week as the census adds them on simulated day `day`: the counting
+/// Mastodon servers (the only ones publishing them), each with its latest week; the
+/// fake count's server is left out on its day.
+fn expected_signups(day: u32) -> (i64, usize) {
+    let mut latest: BTreeMap<String, i64> = BTreeMap::new();
+    for d in day.saturating_sub(7)..=day {
+        let world = World::wave(d);
+        let truth = world.truth();
+        for s in world
+            .servers
+            .iter()
+            .filter(|s| truth.counted.contains(&s.domain))
+        {
+            if s.kind == Kind::Mastodon && !s.domain.ends_with(".spamfarm.xyz") {
+                latest.insert(s.domain.clone(), s.registrations_week.unwrap());
+            }
+        }
+    }
+    if day == WAVE_FAKE_DAY {
+        latest.remove(WAVE_FAKE_DOMAIN);
+    }
+    (latest.values().sum(), latest.len())
+}
+
+/// The demo's period report against the truth: where its new users came from,
+/// sign-ups, languages, and the sign-up surge as a growth wave.
+fn assert_answers(report: &serde_json::Value) {
+    let (day0, _) = expected_census(0);
+    let (day30, _) = expected_census(30);
+    let mut parts = [(0u64, 0i64); 3];
+    for (name, [users, _]) in &day30 {
+        match day0.get(name) {
+            Some([before, _]) => parts[0] = (parts[0].0 + 1, parts[0].1 + users - before),
+            None => parts[1] = (parts[1].0 + 1, parts[1].1 + users),
+        }
+    }
+    for (name, [users, _]) in &day0 {
+        if !day30.contains_key(name) {
+            parts[2] = (parts[2].0 + 1, parts[2].1 + users);
+        }
+    }
+    let g = &report["growth"];
+    for (key, (servers, users)) in ["continuing", "newly_counted", "stopped_counting"]
+        .iter()
+        .zip(parts)
+    {
+        assert_eq!(
+            (
+                g[key]["servers"].as_u64().unwrap(),
+                g[key]["users"].as_i64().unwrap()
+            ),
+            (servers, users),
+            "{key}"
+        );
+    }
+    let split = report["headline_split"].as_str().unwrap();
+    assert!(
+        split.starts_with(&format!(
+            "Of this change, {} happened on servers counted on both days and {} are the \
+         existing users of {} servers newly counted",
+            thousands(parts[0].1),
+            thousands(parts[1].1),
+            parts[1].0
+        )),
+        "{split}"
+    );
+
+    let weeks: i64 = (1..=30).map(|d| expected_signups(d).0).sum();
+    let signups = &report["signups"];
+    assert_eq!(signups["estimated"], (weeks as f64 / 7.0).round() as i64);
+    assert_eq!(signups["servers_reporting"], expected_signups(30).1);
+
+    // Languages as the servers with an instance API declare them.
+    let world = World::wave(30);
+    let mut languages: BTreeMap<String, (u64, i64, i64)> = BTreeMap::new();
+    for s in world
+        .servers
+        .iter()
+        .filter(|s| day30.contains_key(&s.domain))
+    {
+        if !(s.kind.serves_instance_v1() || s.kind.serves_instance_v2()) {
+            continue;
+        }
+        let [users, active] = day30[&s.domain];
+        for language in s.languages.iter().filter_map(|l| language_code(l)) {
+            let row = languages.entry(language).or_default();
+            *row = (row.0 + 1, row.1 + users, row.2 + active);
+        }
+    }
+    let days = report["days"].as_array().unwrap();
+    let got: BTreeMap<String, (u64, i64, i64)> = days[30]["by_language"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["language"].as_str().unwrap().to_string(),
+                (
+                    r["servers"].as_u64().unwrap(),
+                    r["users_total"].as_i64().unwrap(),
+                    r["active_month"].as_i64().unwrap(),
+                ),
+            )
+        })
+        .collect();
+    assert_eq!(got, languages);
+    assert!(languages.len() >= 5, "the wave declares several languages");
+
+    // The sign-up surge is one wave, from the first day of the surge.
+    let waves = report["waves"].as_array().unwrap();
+    assert_eq!(waves.len(), 1, "{waves:?}");
+    let wave = &waves[0];
+    let surge = (WAVE_SURGE_AFTER + 1) as usize;
+    assert_eq!(wave["start"], days[surge]["date"]);
+    assert!(wave["measures"]
+        .as_array()
+        .unwrap()
+        .contains(&"new_users".into()));
+    let end = days.iter().position(|d| d["date"] == wave["end"]).unwrap();
+    assert!((surge + 5..=surge + 12).contains(&end), "{wave}");
+    let users = |i: usize| days[i]["users"]["total"].as_i64().unwrap();
+    assert_eq!(wave["new_users"], users(end) - users(surge - 1));
+    let top = wave["top_servers"].as_array().unwrap();
+    assert_eq!(top.len(), 5);
+    let hubs: Vec<String> = (0..3).map(sim::scenarios::fictional_domain).collect();
+    assert!(
+        hubs.contains(&top[0]["domain"].as_str().unwrap().to_string()),
+        "{top:?}"
+    );
 }
 
 #[test]
@@ -69,6 +202,7 @@ fn demo_headline_matches_the_simulations_ground_truth() {
             thousands(active)
         )
     );
+    assert_answers(&report);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains(headline),

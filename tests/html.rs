@@ -8,18 +8,17 @@
 //! the browser test leaves the page and its screenshot there, for people to look at.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration as Wait, Instant};
 
-use fedicensus::render::html::index_html;
+use fedicensus::render;
+use fedicensus::render::html::{index_html, Page};
 use fedicensus::report::{self, Filter, Report, Scope};
 
 mod common;
 
+use common::browser::{self, harness, headless, probe, screenshot};
 use common::history::{d, stats, Fixture};
 
 const HOSTILE: &str = "<script>alert(1)</script>";
-const BROWSER_TIMEOUT: Wait = Wait::from_secs(90);
 
 /// A store holding ten days of crawls (days 0 to 9) of:
 /// - `a.social` (mastodon): 1,000,000 + 1,000·n users, 400,000 − 1,000·n monthly active;
@@ -86,7 +85,7 @@ fn text_of<'a>(html: &'a str, id: &str) -> &'a str {
 }
 
 /// The key numbers of the history's day 9 as the page must show them, by id.
-const DAY_9: [(&str, &str); 14] = [
+const DAY_9: [(&str, &str); 13] = [
     ("servers-up", "7"),
     ("servers-up-day", "+2"),
     ("servers-up-week", "+3"),
@@ -99,8 +98,7 @@ const DAY_9: [(&str, &str); 14] = [
     ("active-halfyear", "884,630"),
     ("posts-local", "12,155,300"),
     ("servers-new", "2"),
-    ("servers-new-day", "+2"),
-    ("servers-new-week", "+3"),
+    ("servers-new-week", "3"),
 ];
 
 fn assert_day_9(html: &str) {
@@ -113,7 +111,7 @@ fn assert_day_9(html: &str) {
 fn the_page_shows_the_numbers_their_changes_and_escapes_data() {
     let history = history();
     let report = history.period(0);
-    let html = index_html(&report).unwrap();
+    let html = index_html(&report, &Page::default()).unwrap();
 
     assert!(html.starts_with("<!DOCTYPE html>\n<html lang=\"en\">"));
     assert!(html.contains("<meta charset=\"utf-8\">"));
@@ -134,26 +132,65 @@ fn the_page_shows_the_numbers_their_changes_and_escapes_data() {
     assert!(html.contains("5000 monthly active users is more than its 100 users"));
     assert!(text_of(&html, "caveats").contains("1 server was left out as suspect data"));
 
-    // Self-contained: three inline SVG charts and no reference to anything outside;
-    // the only URL is the SVG namespace, which is a name, not a resource.
-    assert_eq!(html.matches("<svg ").count(), 3);
+    // Self-contained: five inline SVG charts, each with its text alternative, and no
+    // reference to anything outside; the links are to the report's own files.
+    assert_eq!(
+        html.matches("<svg role=\"img\" aria-labelledby=\"chart-")
+            .count(),
+        5
+    );
+    assert!(text_of(&html, "chart-users-desc").starts_with(
+        "Line chart. Users: 1,206,500 on October 27, 2022 and 1,215,530 on November 5, 2022"
+    ));
+    assert!(text_of(&html, "chart-users-desc")
+        .ends_with("Marked: 10 days with data left out as suspect."));
+    assert!(
+        text_of(&html, "chart-new-servers-desc").contains("3 in all; October 31: 1, November 5: 2")
+    );
     for tag in [
-        "<img", "<link", "<iframe", "<object", "<embed", "@import", "url(",
+        "<img", "<link", "<iframe", "<object", "<embed", "@import", "url(", "src=",
     ] {
         assert!(!html.contains(tag), "the page contains {tag}");
     }
-    for attribute in ["src=", "href="] {
-        assert!(!html.contains(attribute), "the page contains {attribute}");
-    }
+    let hrefs = links(&html);
+    assert_eq!(
+        hrefs,
+        [
+            "report.json",
+            "days.csv",
+            "report.md",
+            "users.svg",
+            "servers.svg",
+            "new-servers.svg",
+            "software.svg",
+            "languages.svg"
+        ]
+    );
     let names = html.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
     assert!(!names.contains("http://") && !names.contains("https://"));
+
+    // The tiles say what each number is.
+    assert!(html.contains("<data id=\"servers-new-week\" value=\"3\">3</data> in all over the 7 days through November 5"));
+    assert!(html.contains("<data id=\"users-total-day\" class=\"up\" value=\"1020\">+1,020</data> change since November 4"));
+    // What was left out, over the whole report, with its days.
+    assert!(html.contains("2022-10-27 to 2022-11-05 (10 days)"));
+    // Where the new users came from.
+    assert_eq!(text_of(&html, "growth-newly-counted"), "+30");
+}
+
+/// The `href`s of a page, in order.
+fn links(html: &str) -> Vec<String> {
+    html.split("href=\"")
+        .skip(1)
+        .map(|rest| rest[..rest.find('"').unwrap()].replace("&amp;", "&"))
+        .collect()
 }
 
 #[test]
 fn changes_the_report_does_not_reach_back_to_are_dashes() {
     let history = history();
     // (day 5, day 9]: day 8 is there, day 2 is not.
-    let html = index_html(&history.period(5)).unwrap();
+    let html = index_html(&history.period(5), &Page::default()).unwrap();
     assert_eq!(text_of(&html, "users-total"), "1,215,530");
     assert_eq!(text_of(&html, "users-total-day"), "+1,020");
     assert_eq!(text_of(&html, "users-total-week"), "—");
@@ -161,148 +198,71 @@ fn changes_the_report_does_not_reach_back_to_are_dashes() {
     assert!(html.contains("does not reach back that far"));
 
     // A one-day report has neither; the census's first day has no new servers at all.
-    let html = index_html(&history.report(Scope::Day(Some(d(0))))).unwrap();
+    let html = index_html(&history.report(Scope::Day(Some(d(0)))), &Page::default()).unwrap();
     for id in [
         "servers-up-day",
         "users-total-week",
         "servers-new",
-        "servers-new-day",
+        "servers-new-week",
     ] {
         assert_eq!(text_of(&html, id), "—", "#{id}");
     }
     assert_eq!(text_of(&html, "users-total"), "1,206,500");
-}
-
-/// The browser to test with, or why there is none. A `FEDICENSUS_CHROMIUM` that names
-/// no file is a mistake to report, not a reason to skip.
-fn chromium() -> Result<PathBuf, String> {
-    if let Some(path) = std::env::var_os("FEDICENSUS_CHROMIUM") {
-        let path = PathBuf::from(path);
-        assert!(
-            path.is_file(),
-            "FEDICENSUS_CHROMIUM={} is not a file",
-            path.display()
-        );
-        return Ok(path);
-    }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    ["chromium", "chromium-browser", "google-chrome"]
-        .iter()
-        .flat_map(|name| std::env::split_paths(&path).map(move |dir| dir.join(name)))
-        .find(|candidate| candidate.is_file())
-        .ok_or_else(|| "none of chromium, chromium-browser, google-chrome is on PATH".into())
-}
-
-/// Runs the browser headless on `page` with `args`, in a fresh profile, without
-/// network chatter; returns its standard output. Killed after [`BROWSER_TIMEOUT`].
-fn headless(browser: &Path, page: &Path, args: &[String]) -> String {
-    let profile = tempfile::tempdir().unwrap();
-    let mut child = Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .args(args)
-        .arg(format!("file://{}", page.display()))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", browser.display()));
-    // Read both pipes while waiting, so a chatty browser cannot block on a full pipe.
-    let stdout = child.stdout.take().unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let read = |mut pipe: Box<dyn std::io::Read + Send>| {
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = pipe.read_to_string(&mut text);
-            text
-        })
-    };
-    let (stdout, stderr) = (read(Box::new(stdout)), read(Box::new(stderr)));
-    let deadline = Instant::now() + BROWSER_TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "{} did not finish within {BROWSER_TIMEOUT:?}; stderr:\n{}",
-                browser.display(),
-                stderr.join().unwrap()
-            );
-        }
-        std::thread::sleep(Wait::from_millis(100));
-    };
-    let (stdout, stderr) = (stdout.join().unwrap(), stderr.join().unwrap());
-    assert!(
-        status.success(),
-        "{} {args:?} failed ({status}); stderr:\n{stderr}",
-        browser.display()
-    );
-    stdout
+    // One day: no line chart of one point, only the day's splits.
+    assert!(html.contains("A one-day report has no daily charts"));
+    assert_eq!(html.matches("<svg ").count(), 2);
+    assert!(!html.contains("chart-users"));
+    assert_eq!(links(&html).len(), 5);
 }
 
 #[test]
 fn chromium_renders_the_page() {
-    let browser = match chromium() {
-        Ok(browser) => browser,
-        Err(why) if std::env::var_os("CI").is_some() => panic!(
-            "{why}: CI must test the page in a real browser; install the `chromium` \
-             package (apt-get install -y chromium) or set FEDICENSUS_CHROMIUM"
-        ),
-        Err(why) => {
-            eprintln!(
-                "\n!!! SKIPPED chromium_renders_the_page: {why}.\n!!! Install the `chromium` \
-                 package (or set FEDICENSUS_CHROMIUM) to test index.html in a browser.\n"
-            );
-            return;
-        }
+    let Some(browser) = browser::chromium_or_skip("chromium_renders_the_page") else {
+        return;
     };
     let history = history();
     let report = history.period(0);
     let out = tempfile::tempdir().unwrap();
-    let page = out.path().join("index.html");
-    std::fs::write(&page, index_html(&report).unwrap()).unwrap();
+    let dir = out.path().join("report");
+    render::write_report_dir(&report, &dir).unwrap();
+    let page = dir.join("index.html");
 
-    let dom = headless(&browser, &page, &["--dump-dom".into()]);
+    let url = format!("file://{}", page.display());
+    let dom = headless(&browser, &url, &["--dump-dom".into()]);
     assert!(dom.contains("</html>"), "not a DOM:\n{dom}");
     assert_eq!(text_of(&dom, "headline"), report.headline());
     assert_day_9(&dom);
     assert!(dom.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(!dom.contains(HOSTILE), "the hostile name became markup");
-    assert_eq!(dom.matches("<svg ").count(), 3, "the charts did not parse");
+    assert_eq!(dom.matches("<svg ").count(), 5, "the charts did not parse");
 
-    let shot = out.path().join("shot.png");
-    headless(
-        &browser,
-        &page,
-        &[
-            format!("--screenshot={}", shot.display()),
-            "--window-size=1280,2000".into(),
-        ],
-    );
-    let png = std::fs::read(&shot).expect("chromium wrote no screenshot");
-    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
-    let be = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().unwrap());
-    assert_eq!((be(16), be(20)), (1280, 2000), "screenshot size");
-    // A blank page of that size compresses to a few kilobytes; text and charts do not.
-    assert!(png.len() > 50_000, "screenshot of {} bytes", png.len());
+    let html = std::fs::read_to_string(&page).unwrap();
+    for (width, name) in [(1280, "desktop"), (390, "phone")] {
+        let url = harness(&dir, &html, width);
+        let probe = probe(&browser, &url);
+        assert_eq!(probe.client_width, width, "{name}: the frame's width");
+        assert!(
+            probe.scroll_width <= width,
+            "{name}: the page is {} pixels wide in a {width}-pixel window",
+            probe.scroll_width
+        );
+        assert_eq!(probe.links.len(), 8, "{name}: {:?}", probe.links);
+        for link in &probe.links {
+            let path = link.strip_prefix("file://").expect("a link to a file");
+            assert!(Path::new(path).is_file(), "{name}: {link} does not resolve");
+        }
+        let shot = out.path().join(format!("{name}.png"));
+        screenshot(&browser, &url, (1300, 2100), &shot);
+    }
+    // The measure can fail: a page with something 600 pixels wide does not fit.
+    let wide = html.replacen("<main>", "<main><div style=\"width:600px\">wide</div>", 1);
+    assert!(probe(&browser, &harness(&dir, &wide, 390)).scroll_width >= 600);
     if let Some(keep) = std::env::var_os("FEDICENSUS_HTML_ARTIFACTS") {
         let keep = PathBuf::from(keep);
         std::fs::create_dir_all(&keep).unwrap();
-        for file in [&page, &shot] {
-            std::fs::copy(file, keep.join(file.file_name().unwrap())).unwrap();
+        for file in ["desktop.png", "phone.png"] {
+            std::fs::copy(out.path().join(file), keep.join(file)).unwrap();
         }
+        std::fs::copy(&page, keep.join("index.html")).unwrap();
     }
 }

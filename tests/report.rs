@@ -91,7 +91,8 @@ fn carry_forward_gone_and_every_number_of_a_day() {
             users_total: 2,
             active_month: 2,
             active_halfyear: 2,
-            local_posts: 2
+            local_posts: 2,
+            languages: 0
         }
     );
     assert_eq!(
@@ -249,7 +250,8 @@ fn coverage_counts_who_reported_and_missing_numbers_add_nothing() {
             users_total: 2,
             active_month: 1,
             active_halfyear: 1,
-            local_posts: 1
+            local_posts: 1,
+            languages: 0
         }
     );
     assert_eq!(
@@ -572,9 +574,11 @@ fn csv_has_one_row_per_day_and_empty_baseline_new() {
     assert_eq!(
         csv,
         "date,servers_up,servers_observed,servers_carried_forward,servers_new,servers_gone,\
-         servers_excluded,users_total,active_month,active_halfyear,posts_local\n\
-         2022-10-27,1,1,0,,0,0,100,10,20,1000\n\
-         2022-10-28,1,1,0,0,0,0,100,10,20,1000\n"
+         servers_excluded,users_total,active_month,active_halfyear,posts_local,\
+         users_change_continuing,users_newly_counted,users_stopped_counting,signups_per_day,\
+         signups_servers_reporting\n\
+         2022-10-27,1,1,0,,0,0,100,10,20,1000,,,,0,0\n\
+         2022-10-28,1,1,0,0,0,0,100,10,20,1000,0,0,0,0,0\n"
     );
 }
 
@@ -599,8 +603,9 @@ fn markdown_leads_with_headline_and_caveats() {
     assert_eq!(
         lines[2],
         "**No new users across the fediverse since October 27, along with no new servers. \
-         That brings the total to 1,505 monthly active users on 2 servers.** The count \
-         includes 1 server that did not answer on October 30, 2022 but did in the 7 days \
+         That brings the total to 1,505 monthly active users on 2 servers.** No server \
+         started or stopped counting, so all of the change is on servers counted on both \
+         days. No counted server publishes its sign-ups. The count includes 1 server that did not answer on October 30, 2022 but did in the 7 days \
          before; 1 server was left out as suspect data; 2 of 2 servers reported monthly \
          active users."
     );
@@ -609,7 +614,7 @@ fn markdown_leads_with_headline_and_caveats() {
         "| mastodon | 1 | 2,000 | 1,500 |",
         "- `bad.social`: negative users_total (-1)",
         "## Per day",
-        "| 2022-10-27 | 2 | – | 0 | 2,010 | 1,505 |",
+        "| 2022-10-27 | 2 | – | 0 | 2,010 | – | – | 0 | 1,505 |",
         "## Method",
     ] {
         assert!(md.contains(needle), "missing {needle:?} in\n{md}");
@@ -624,11 +629,11 @@ fn png_size(bytes: &[u8]) -> (u32, u32) {
     (be(16), be(20))
 }
 
-fn assert_report_dir(dir: &Path) {
+fn assert_report_dir(dir: &Path, charts: &[&str]) {
     for name in ["report.md", "report.json", "days.csv", "index.html"] {
         assert!(dir.join(name).is_file(), "{name}");
     }
-    for chart in ["users", "servers", "software"] {
+    for chart in charts {
         let svg = std::fs::read_to_string(dir.join(format!("{chart}.svg"))).unwrap();
         assert!(
             svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"),
@@ -673,12 +678,36 @@ fn report_dir_for_a_period_and_a_single_day() {
         &Filter::default(),
     );
     let written = render::write_report_dir(&period, &out.path().join("period")).unwrap();
-    assert_eq!(written.len(), 10);
-    assert_report_dir(&out.path().join("period"));
+    assert_eq!(written.len(), 14);
+    assert_report_dir(
+        &out.path().join("period"),
+        &["users", "servers", "new-servers", "software", "languages"],
+    );
 
+    // One day: no line chart of a single point.
     let one = f.report(Scope::Day(Some(d(0))), &Filter::default());
-    render::write_report_dir(&one, &out.path().join("one")).unwrap();
-    assert_report_dir(&out.path().join("one"));
+    let written = render::write_report_dir(&one, &out.path().join("one")).unwrap();
+    assert_eq!(written.len(), 8);
+    assert_report_dir(&out.path().join("one"), &["software", "languages"]);
+    assert!(!out.path().join("one/users.svg").exists());
+
+    // Ten software: the chart names the ninth and tenth together, as "2 others", and a
+    // ninth alone by its name, as the table does.
+    let svg = std::fs::read_to_string(out.path().join("period/software.svg")).unwrap();
+    assert!(svg.contains("2 others") && !svg.contains(">other<"));
+    let nine = f.report(
+        Scope::Period {
+            since: d(7),
+            until: Some(d(8)),
+        },
+        &Filter::default(),
+    );
+    let svg = render::charts::Chart::Software.svg(&nine).unwrap();
+    assert!(
+        svg.contains("s8.social") || svg.contains("friendica"),
+        "{svg}"
+    );
+    assert!(!svg.contains("others"));
 }
 
 #[test]

@@ -139,9 +139,40 @@ async fn reports_over_a_crawled_history() {
         "servers.png",
         "software.svg",
         "software.png",
+        "new-servers.svg",
+        "languages.svg",
     ] {
         assert!(out.join(file).is_file(), "{file}");
     }
+
+    // --by: only the last day's split, in each format, the same as in the report.
+    let full: serde_json::Value =
+        serde_json::from_str(&stdout(&report(&db, &["--format", "json"]))).unwrap();
+    for (by, key) in [("software", "by_software"), ("language", "by_language")] {
+        let split: serde_json::Value =
+            serde_json::from_str(&stdout(&report(&db, &["--by", by, "--format", "json"]))).unwrap();
+        assert_eq!(split, full[key], "--by {by}");
+    }
+    let languages = full["by_language"].as_array().unwrap();
+    assert_eq!(
+        languages.len(),
+        1,
+        "the standard world declares English only"
+    );
+    let csv = stdout(&report(&db, &["--by", "language", "--format", "csv"]));
+    assert_eq!(
+        csv,
+        format!(
+            "language,servers,users_total,active_month\nen,{},{},{}\n",
+            languages[0]["servers"], languages[0]["users_total"], languages[0]["active_month"]
+        )
+    );
+    let md = stdout(&report(&db, &["--by", "language"]));
+    assert!(md.starts_with("## By declared language\n"), "{md}");
+    assert!(md.contains(&format!(
+        "{} of {} servers declared at least one language",
+        full["coverage"]["languages"], full["servers"]["up"]
+    )));
 
     // Errors: one line that says what to do, exit 1.
     for (args, needle) in [

@@ -13,6 +13,7 @@ pub mod daily;
 pub mod demo;
 pub mod flags;
 pub mod report;
+pub mod serve;
 pub mod server;
 
 use std::io::IsTerminal;
@@ -60,6 +61,7 @@ pub enum Command {
     Daily(daily::DailyArgs),
     Demo(demo::DemoArgs),
     Server(server::ServerArgs),
+    Serve(serve::ServeArgs),
     /// Measure the crawler and the reporter on synthetic data (the README's Benchmarks).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -159,6 +161,7 @@ pub fn main() -> ExitCode {
             Command::Daily(args) => daily::run(args, &cli).await,
             Command::Demo(args) => demo::run(args, &cli).await,
             Command::Server(args) => server::run(args, &cli).map(|()| ExitCode::SUCCESS),
+            Command::Serve(args) => serve::run(args, &cli).await.map(|()| ExitCode::SUCCESS),
             Command::Bench(command) => bench::run(command, &cli).await.map(|()| ExitCode::SUCCESS),
         }
     });

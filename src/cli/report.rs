@@ -17,7 +17,7 @@ use crate::store::Store;
     long_about = "Report the census of a day (--date) or of a period (--since, --until) from \
                   the database, as Markdown (default), JSON or CSV on standard output; with \
                   --out, also write report.md, report.json, days.csv, index.html and the charts \
-                  (users, servers, software; SVG and PNG) into a directory.\n\n\
+                  (users, servers, new-servers, software, languages; SVG and PNG) into a directory.\n\n\
                   Days are UTC calendar days written YYYY-MM-DD. A server counts on a day if \
                   it answered that day or in the 7 days before; suspect numbers are left out \
                   and listed with their reason. The report's Method section gives every rule."
@@ -74,7 +74,7 @@ pub struct ReportArgs {
         value_name = "DIR",
         help = "Also write report.md, report.json, days.csv, index.html and charts into DIR",
         long_help = "Also write every format into DIR (created if needed): report.md, \
-                     report.json, days.csv, index.html (a self-contained page), and the charts users, servers and software, each as \
+                     report.json, days.csv, index.html (a self-contained page), and the charts users, servers, new-servers, software and languages (a one-day report: only the last two), each as \
                      .svg and .png. Existing files of those names are replaced."
     )]
     pub out: Option<PathBuf>,
@@ -97,6 +97,27 @@ pub struct ReportArgs {
                      instead of leaving them out. They are listed either way."
     )]
     pub include_suspect: bool,
+
+    #[arg(
+        long,
+        value_enum,
+        value_name = "KEY",
+        help = "Print only the last day's split by KEY (software or language)",
+        long_help = "Print only the split of the report's last day by KEY instead of the whole \
+                     report, in --format (a Markdown table, a JSON array, or CSV rows): \
+                     software (servers, users and monthly active users per software) or \
+                     language (the same per language the servers declare, with how many \
+                     servers declared any; not a split by country, see the Method). --out \
+                     still writes the whole report."
+    )]
+    pub by: Option<By>,
+}
+
+/// What `--by` splits the last day by.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum By {
+    Software,
+    Language,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -126,11 +147,48 @@ pub fn run(args: &ReportArgs, db: &Path) -> anyhow::Result<()> {
         let written = render::write_report_dir(&report, dir)?;
         tracing::info!(files = written.len(), dir = %dir.display(), "report written");
     }
-    let text = match args.format {
-        Format::Md => render::markdown::markdown(&report),
-        Format::Json => render::json(&report),
-        Format::Csv => render::csv::days_csv(report.days()),
+    let text = match args.by {
+        Some(by) => split(&report, by, args.format),
+        None => match args.format {
+            Format::Md => render::markdown::markdown(&report),
+            Format::Json => render::json(&report),
+            Format::Csv => render::csv::days_csv(report.days()),
+        },
     };
     std::io::stdout().lock().write_all(text.as_bytes())?;
     Ok(())
+}
+
+/// The `--by` table of the report's last day in `format`.
+fn split(report: &report::Report, by: By, format: Format) -> String {
+    let day = report.end();
+    let (name, rows) = match by {
+        By::Software => ("software", day.software_rows()),
+        By::Language => ("language", day.language_rows()),
+    };
+    match format {
+        Format::Md => {
+            let mut md = String::new();
+            match by {
+                By::Software => render::markdown::software(&mut md, day),
+                By::Language => render::markdown::languages(&mut md, day),
+            }
+            md
+        }
+        Format::Json => match by {
+            By::Software => render::json(&day.by_software),
+            By::Language => render::json(&day.by_language),
+        },
+        Format::Csv => render::csv::table(
+            [name, "servers", "users_total", "active_month"],
+            rows.iter().map(|r| {
+                [
+                    r.name.to_string(),
+                    r.servers.to_string(),
+                    r.users_total.to_string(),
+                    r.active_month.to_string(),
+                ]
+            }),
+        ),
+    }
 }

@@ -1,27 +1,38 @@
 //! `index.html`: the report as one page for people who would rather look than read.
-//! It leads with the headline and its caveats, then the last day's numbers with their
-//! change since the day before and the week before, the charts, the software split,
-//! what was left out as suspect and why, the notes and the method.
+//! It leads with the headline, where the new users came from and its caveats, links
+//! to the report's files, then the last day's numbers with their change since the day
+//! before and the week before, where a period's new users came from, its growth waves,
+//! the charts (each with its text alternative), the software and language splits, what
+//! was left out as suspect over the report and why, the notes and the method.
 //!
 //! The page is self-contained so that it opens from disk and can be mailed or archived
 //! as one file: the charts are inline SVG, the style is one inline `<style>` on the
-//! system font stack, and there are no scripts. Every string that comes from data
-//! (software and domain names, reasons, notes, the headline) is written through
-//! [`Escaped`]: a server may call its software `<script>`.
+//! system font stack, and there are no scripts; its only links are to the files of its
+//! report ([`Page`] says where those are). It fits a 390-pixel phone screen without
+//! scrolling sideways (wide tables scroll inside their box). Every string that comes
+//! from data (software and domain names, reasons, notes, the headline) is written
+//! through [`Escaped`]: a server may call its software `<script>`.
 //!
 //! Scrapers and tests find the key numbers by id, as `<data value="raw">`: `servers-up`,
-//! `users-total`, `active-month`, `active-halfyear`, `posts-local`, `servers-new`, each
-//! with `-day` and `-week` for its change (a `<span>` holding "—" when the report does
-//! not reach back that far), and `headline`, `caveats`, `by-software`, `excluded`.
+//! `users-total`, `active-month`, `active-halfyear`, `posts-local`, each with `-day` and
+//! `-week` for its change, and `servers-new` with `-week` for the new servers of the 7
+//! days through the day (a `<span>` holding "—" when the report does not reach back that
+//! far); `growth-continuing`, `growth-newly-counted`, `growth-stopped`,
+//! `signups-estimated` for a period; and `headline`, `headline-split`, `caveats`,
+//! `files`, `by-software`, `by-language`, `waves`, `excluded`.
 //!
-//! Types: [`Escaped`] (text made safe for HTML); [`index_html`] is the entry point.
+//! Types: [`Escaped`] (text made safe for HTML), [`Page`] (where the links point, and
+//! the dashboard's period picker); [`index_html`] is the entry point.
+
+mod sections;
 
 use std::fmt::{self, Write};
 
+use crate::day::Day;
 use crate::render::charts::Chart;
-use crate::render::number::thousands;
+use crate::render::number::{signed, thousands};
 use crate::report::headline::caveats;
-use crate::report::stats::{Coverage, DayReport, Flagged, METHOD};
+use crate::report::stats::{Coverage, DayReport, Flagged, SplitRow, METHOD};
 use crate::report::Report;
 
 const STYLE: &str = r#"
@@ -32,13 +43,20 @@ body { margin: 0; background: #f6f8fa; color: var(--fg); line-height: 1.5;
   font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans",
     "Liberation Sans", "Helvetica Neue", Arial, sans-serif; }
 main { max-width: 64rem; margin: 0 auto; padding: 2rem 1.25rem 3rem; }
+@media (max-width: 40rem) { main { padding: 1rem .75rem 2rem; } h1 { font-size: 1.6rem; }
+  .headline { font-size: 1.15rem; } th, td { padding: .35rem .5rem; } }
 h1 { font-size: 2rem; line-height: 1.2; margin: 0; }
 h2 { font-size: 1.35rem; margin: 2.5rem 0 .75rem; }
 .date { color: var(--muted); margin: .25rem 0 1.25rem; }
 .headline { font-size: 1.35rem; font-weight: 600; margin: 0 0 .5rem; }
 .caveats, .small { color: var(--muted); }
 .tiles { display: grid; gap: 1rem;
-  grid-template-columns: repeat(auto-fill, minmax(18rem, 1fr)); }
+  grid-template-columns: repeat(auto-fill, minmax(min(16rem, 100%), 1fr)); }
+.scroll { overflow-x: auto; max-width: 100%; }
+nav ul { display: flex; flex-wrap: wrap; gap: .25rem 1rem; padding: 0; list-style: none; }
+figcaption { color: var(--muted); font-size: .9rem; padding: .25rem .5rem; }
+form.picker { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: end; }
+form.picker label { display: flex; flex-direction: column; font-size: .9rem; }
 .tile, figure, table { background: var(--card); border: 1px solid var(--line);
   border-radius: .5rem; }
 .tile { padding: 1rem 1.25rem; }
@@ -46,6 +64,7 @@ h2 { font-size: 1.35rem; margin: 2.5rem 0 .75rem; }
 .tile p { margin: 0; }
 .value { font-size: 2.1rem; font-weight: 700; font-variant-numeric: tabular-nums; }
 .change data, .change span { font-weight: 600; font-variant-numeric: tabular-nums; }
+.what { color: var(--muted); font-size: .9rem; margin: 0; }
 .up { color: var(--up); }
 .down { color: var(--down); }
 .same, .unknown { color: var(--muted); }
@@ -162,51 +181,64 @@ impl Kind {
     }
 }
 
-/// "+1,234", "−56" (a minus sign, not a hyphen), "0".
-fn signed(n: i64) -> String {
-    match n.signum() {
-        1 => format!("+{}", thousands(n)),
-        -1 => format!("−{}", &thousands(n)[1..]),
-        _ => "0".to_string(),
+/// Where the page's links to its report's files point, and what the page adds for the
+/// dashboard.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Page<'a> {
+    /// Put before each file name: "" next to the files, "2024-01-02/" from the
+    /// reports directory, "/report/" on the dashboard.
+    pub base: &'a str,
+    /// Put after each file name: the dashboard's `?since=…&until=…`.
+    pub query: &'a str,
+    /// The dashboard's period picker: the first and last day it offers.
+    pub picker: Option<(Day, Day)>,
+}
+
+impl Page<'_> {
+    fn href(&self, file: &str) -> String {
+        format!("{}{file}{}", self.base, self.query)
     }
 }
 
 /// The page for `report`: its numbers are those of the report's last day, D. The
 /// changes need D−1 and D−7 among the report's days (a period report over (D−30, D]
 /// has them); where they are missing, the change shows "—".
-pub fn index_html(report: &Report) -> anyhow::Result<String> {
+pub fn index_html(report: &Report, page: &Page) -> anyhow::Result<String> {
     let end = report.end();
     let date = end.date.in_words();
+    let split = match report {
+        Report::Period(p) => format!(
+            "<p class=\"split\" id=\"headline-split\">{}</p>\n",
+            Escaped(&p.headline_split)
+        ),
+        Report::Day(_) => String::new(),
+    };
     let mut html = String::new();
     write!(
         html,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>Fediverse census: {date}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
-         <main>\n<header>\n<h1>Fediverse census</h1>\n<p class=\"date\">{date} (UTC)</p>\n\
-         <p class=\"headline\" id=\"headline\">{}</p>\n\
+         <main>\n<header>\n<h1>Fediverse census</h1>\n<p class=\"date\">{}</p>\n\
+         <p class=\"headline\" id=\"headline\">{}</p>\n{split}\
          <p class=\"caveats\" id=\"caveats\">{}</p>\n</header>\n",
+        span_in_words(report),
         Escaped(report.headline()),
         Escaped(&caveats(end)),
     )?;
-    numbers(&mut html, report.days())?;
-    html.push_str("<section id=\"charts\">\n<h2>Charts</h2>\n");
-    for chart in Chart::ALL {
-        write!(
-            html,
-            "<figure id=\"chart-{}\">\n{}</figure>\n",
-            chart.name(),
-            chart.svg(report)?
-        )?;
+    if let Some(range) = page.picker {
+        picker(&mut html, report, range)?;
     }
-    html.push_str("</section>\n");
+    files(&mut html, report, page)?;
+    numbers(&mut html, report.days())?;
+    if let Report::Period(period) = report {
+        sections::growth(&mut html, period)?;
+        sections::waves(&mut html, period)?;
+    }
+    charts(&mut html, report)?;
     software(&mut html, end)?;
-    flagged(
-        &mut html,
-        "excluded",
-        "Left out as suspect data",
-        &end.excluded,
-    )?;
+    sections::languages(&mut html, end)?;
+    sections::left_out(&mut html, report.days())?;
     // Only `--include-suspect` counts suspect servers; saying "none" otherwise would
     // suggest the rules found nothing.
     if !end.suspect_included.is_empty() {
@@ -225,6 +257,82 @@ pub fn index_html(report: &Report) -> anyhow::Result<String> {
         env!("CARGO_PKG_VERSION")
     )?;
     Ok(html)
+}
+
+/// "November 5, 2022 (UTC)" or "October 27 to November 5, 2022 (UTC)".
+fn span_in_words(report: &Report) -> String {
+    match report {
+        Report::Day(only) => format!("{} (UTC)", only.day.date.in_words()),
+        Report::Period(p) => format!("{} to {} (UTC)", p.since.in_words(), p.until.in_words()),
+    }
+}
+
+/// The dashboard's period picker: a plain GET form, so it needs no script.
+fn picker(html: &mut String, report: &Report, (first, last): (Day, Day)) -> fmt::Result {
+    let since = report.days()[0].date;
+    let until = report.end().date;
+    write!(
+        html,
+        "<form class=\"picker\" id=\"picker\" method=\"get\" action=\"/\">\n\
+         <label>From (exclusive)<input type=\"date\" name=\"since\" value=\"{since}\" \
+         min=\"{first}\" max=\"{last}\"></label>\n\
+         <label>Through<input type=\"date\" name=\"until\" value=\"{until}\" \
+         min=\"{first}\" max=\"{last}\"></label>\n\
+         <button type=\"submit\">Show</button>\n</form>\n"
+    )
+}
+
+/// Links to the report's files: the data first, then each chart.
+fn files(html: &mut String, report: &Report, page: &Page) -> fmt::Result {
+    html.push_str("<nav id=\"files\" aria-label=\"The report's files\">\n<ul>\n");
+    for (file, what) in [
+        ("report.json", "Report (JSON)"),
+        ("days.csv", "Days (CSV)"),
+        ("report.md", "Report (Markdown)"),
+    ] {
+        writeln!(
+            html,
+            "<li><a href=\"{}\">{what}</a></li>",
+            Escaped(&page.href(file))
+        )?;
+    }
+    for chart in Chart::of(report) {
+        writeln!(
+            html,
+            "<li><a href=\"{}\">Chart: {} (SVG)</a></li>",
+            Escaped(&page.href(&format!("{}.svg", chart.name()))),
+            chart.name().replace('-', " ")
+        )?;
+    }
+    html.push_str("</ul>\n</nav>\n");
+    Ok(())
+}
+
+/// The charts, each with its description as its text alternative.
+fn charts(html: &mut String, report: &Report) -> anyhow::Result<()> {
+    html.push_str("<section id=\"charts\">\n<h2>Charts</h2>\n");
+    if report.days().len() == 1 {
+        html.push_str(
+            "<p class=\"small\">A one-day report has no daily charts: report a period \
+             (--since) to see the trend.</p>\n",
+        );
+    }
+    for chart in Chart::of(report) {
+        let name = chart.name();
+        let svg = chart.svg(report)?.replacen(
+            "<svg ",
+            &format!("<svg role=\"img\" aria-labelledby=\"chart-{name}-desc\" "),
+            1,
+        );
+        write!(
+            html,
+            "<figure id=\"chart-{name}\">\n{svg}<figcaption id=\"chart-{name}-desc\">{}\
+             </figcaption>\n</figure>\n",
+            Escaped(&chart.describe(report))
+        )?;
+    }
+    html.push_str("</section>\n");
+    Ok(())
 }
 
 /// The tiles of the key numbers on the last day, each with its change since one day
@@ -252,11 +360,37 @@ fn numbers(html: &mut String, days: &[DayReport]) -> fmt::Result {
         )?;
         number(html, m.id, m.kind.on(end), false)?;
         html.push_str("</p>\n");
-        for (suffix, k, span) in &spans {
+        let (what, spans) = match m.kind {
+            Kind::Level(_) => (format!("on {}", end.date.month_day()), &spans[..]),
+            // A day's new servers are the value itself; only the week adds to it.
+            Kind::Flow(_) => (
+                format!("first counted on {}", end.date.month_day()),
+                &spans[1..],
+            ),
+        };
+        writeln!(html, "<p class=\"what\">{what}</p>")?;
+        for (suffix, k, span) in spans {
             html.push_str("<p class=\"change\">");
             let change = span.and_then(|s| m.kind.change(s));
-            number(html, &format!("{}-{suffix}", m.id), change, true)?;
-            writeln!(html, " since {}</p>", end.date.add_days(-k).month_day())?;
+            let id = format!("{}-{suffix}", m.id);
+            match m.kind {
+                Kind::Level(_) => {
+                    number(html, &id, change, true)?;
+                    writeln!(
+                        html,
+                        " change since {}</p>",
+                        end.date.add_days(-k).month_day()
+                    )?;
+                }
+                Kind::Flow(_) => {
+                    number(html, &id, change, false)?;
+                    writeln!(
+                        html,
+                        " in all over the {k} days through {}</p>",
+                        end.date.month_day()
+                    )?;
+                }
+            }
         }
         if let Some(covered) = m.coverage {
             writeln!(
@@ -310,23 +444,31 @@ fn software(html: &mut String, day: &DayReport) -> fmt::Result {
         html.push_str("<p>No servers counted.</p>\n</section>\n");
         return Ok(());
     }
-    html.push_str(
-        "<table id=\"by-software\">\n<thead><tr><th>Software</th><th class=\"n\">Servers</th>\
-         <th class=\"n\">Users</th><th class=\"n\">Monthly active users</th></tr></thead>\n\
-         <tbody>\n",
-    );
-    for row in &day.by_software {
+    split_table(html, "by-software", "Software", &day.software_rows())?;
+    html.push_str("</section>\n");
+    Ok(())
+}
+
+/// A split as a table: the name, then servers, users and monthly active users.
+fn split_table(html: &mut String, id: &str, name: &str, rows: &[SplitRow]) -> fmt::Result {
+    write!(
+        html,
+        "<div class=\"scroll\"><table id=\"{id}\">\n<thead><tr><th>{name}</th>\
+         <th class=\"n\">Servers</th><th class=\"n\">Users</th>\
+         <th class=\"n\">Monthly active users</th></tr></thead>\n<tbody>\n"
+    )?;
+    for row in rows {
         writeln!(
             html,
             "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
              <td class=\"n\">{}</td></tr>",
-            Escaped(&row.software),
+            Escaped(row.name),
             thousands(row.servers as i64),
             thousands(row.users_total),
             thousands(row.active_month)
         )?;
     }
-    html.push_str("</tbody>\n</table>\n</section>\n");
+    html.push_str("</tbody>\n</table></div>\n");
     Ok(())
 }
 
@@ -339,7 +481,7 @@ fn flagged(html: &mut String, id: &str, title: &str, servers: &[Flagged]) -> fmt
     }
     write!(
         html,
-        "<table id=\"{id}\">\n<thead><tr><th>Server</th><th>Reason</th></tr></thead>\n<tbody>\n"
+        "<div class=\"scroll\"><table id=\"{id}\">\n<thead><tr><th>Server</th><th>Reason</th></tr></thead>\n<tbody>\n"
     )?;
     for f in servers {
         writeln!(
@@ -349,7 +491,7 @@ fn flagged(html: &mut String, id: &str, title: &str, servers: &[Flagged]) -> fmt
             Escaped(&f.reason)
         )?;
     }
-    html.push_str("</tbody>\n</table>\n</section>\n");
+    html.push_str("</tbody>\n</table></div>\n</section>\n");
     Ok(())
 }
 
@@ -388,15 +530,6 @@ mod tests {
             "mastodon.social — ünïcode"
         );
         assert_eq!(escaped(""), "");
-    }
-
-    #[test]
-    fn signed_changes_with_separators_and_a_minus_sign() {
-        assert_eq!(signed(1234), "+1,234");
-        assert_eq!(signed(-56), "−56");
-        assert_eq!(signed(-1_234_567), "−1,234,567");
-        assert_eq!(signed(0), "0");
-        assert_eq!(signed(i64::MIN), "−9,223,372,036,854,775,808");
     }
 
     #[test]

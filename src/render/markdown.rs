@@ -1,5 +1,6 @@
-//! The Markdown report: headline and caveats first, then the numbers, the software
-//! split, what was left out and why, notes, the per-day series of a period, and the
+//! The Markdown report: headline, its split and caveats first, then the numbers, where
+//! a period's new users came from and its growth waves, the software and language
+//! splits, what was left out and why, notes, the per-day series of a period, and the
 //! method.
 //!
 //! Remote text (software names) goes through [`cell`], so a server cannot break a
@@ -10,9 +11,9 @@
 
 use std::fmt::Write;
 
-use crate::render::number::thousands;
+use crate::render::number::{signed, thousands};
 use crate::report::headline::caveats;
-use crate::report::stats::{DayReport, Flagged, METHOD};
+use crate::report::stats::{DayReport, Flagged, Growth, SplitRow, METHOD};
 use crate::report::{PeriodReport, Report};
 
 pub fn markdown(report: &Report) -> String {
@@ -24,9 +25,18 @@ pub fn markdown(report: &Report) -> String {
     };
     // Writing to a String cannot fail.
     let _ = writeln!(md, "# Fediverse census: {title}\n");
-    let _ = writeln!(md, "**{}** {}\n", report.headline(), caveats(end));
+    let split = match report {
+        Report::Day(_) => String::new(),
+        Report::Period(p) => format!("{} ", p.headline_split),
+    };
+    let _ = writeln!(md, "**{}** {split}{}\n", report.headline(), caveats(end));
     numbers(&mut md, end);
+    if let Report::Period(period) = report {
+        growth(&mut md, period);
+        waves(&mut md, period);
+    }
     software(&mut md, end);
+    languages(&mut md, end);
     flagged(&mut md, "Left out as suspect data", &end.excluded);
     flagged(&mut md, "Suspect data included", &end.suspect_included);
     if !end.notes.is_empty() {
@@ -102,24 +112,106 @@ fn numbers(md: &mut String, day: &DayReport) {
     md.push('\n');
 }
 
-fn software(md: &mut String, day: &DayReport) {
+/// The last day's split by software: also what `report --by software` prints.
+pub fn software(md: &mut String, day: &DayReport) {
     md.push_str("## By software\n\n");
     if day.by_software.is_empty() {
         md.push_str("No servers counted.\n\n");
         return;
     }
-    md.push_str("| Software | Servers | Users | Monthly active users |\n|---|---:|---:|---:|\n");
-    for row in &day.by_software {
+    split_table(md, "Software", &day.software_rows());
+}
+
+/// A split as a table: the name, then servers, users and monthly active users.
+fn split_table(md: &mut String, name: &str, rows: &[SplitRow]) {
+    let _ = writeln!(
+        md,
+        "| {name} | Servers | Users | Monthly active users |\n|---|---:|---:|---:|"
+    );
+    for row in rows {
         let _ = writeln!(
             md,
             "| {} | {} | {} | {} |",
-            cell(&row.software),
+            cell(row.name),
             thousands(row.servers as i64),
             thousands(row.users_total),
             thousands(row.active_month)
         );
     }
     md.push('\n');
+}
+
+/// The period's change in users, split by where it happened, and the sign-ups.
+fn growth(md: &mut String, period: &PeriodReport) {
+    let g = &period.growth;
+    let servers = |n: u64| thousands(n as i64);
+    let _ = writeln!(
+        md,
+        "## Where the new users came from\n\n| | Servers | Users |\n|---|---:|---:|\n\
+         | Change on servers counted on both days | {} | {} |\n\
+         | Existing users of newly counted servers (found, not joined) | {} | {} |\n\
+         | Users of servers no longer counted | {} | {} |\n\
+         | **New users** | | **{}** |\n\
+         | Sign-ups reported by the servers that publish them | {} of {} | about {} |\n",
+        servers(g.continuing.servers),
+        signed(g.continuing.users),
+        servers(g.newly_counted.servers),
+        signed(g.newly_counted.users),
+        servers(g.stopped_counting.servers),
+        signed(-g.stopped_counting.users),
+        signed(period.new_users),
+        servers(period.signups.servers_reporting),
+        servers(period.servers_up),
+        thousands(period.signups.estimated),
+    );
+}
+
+fn waves(md: &mut String, period: &PeriodReport) {
+    md.push_str("## Growth waves\n\n");
+    if period.waves.is_empty() {
+        md.push_str("No day of the period was high enough to be part of a wave.\n\n");
+        return;
+    }
+    md.push_str(
+        "| Wave | Start | Peak | End | New users | New servers | Servers that grew most |\n\
+         |---|---|---|---|---:|---:|---|\n",
+    );
+    for w in &period.waves {
+        let top: Vec<String> = w
+            .top_servers
+            .iter()
+            .map(|c| format!("`{}` ({})", c.domain, signed(c.users)))
+            .collect();
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            w.name,
+            w.start,
+            w.peak,
+            w.end,
+            signed(w.new_users),
+            thousands(w.new_servers as i64),
+            top.join(", ")
+        );
+    }
+    md.push('\n');
+}
+
+/// The last day's split by declared language, with its coverage: also what `report
+/// --by language` prints.
+pub fn languages(md: &mut String, day: &DayReport) {
+    md.push_str("## By declared language\n\n");
+    let _ = writeln!(
+        md,
+        "{} of {} servers declared at least one language; a server declaring several is \
+         counted under each. Not a split by country: see the Method.\n",
+        thousands(day.coverage.languages as i64),
+        thousands(day.servers.up as i64)
+    );
+    if day.by_language.is_empty() {
+        return;
+    }
+    split_table(md, "Language", &day.language_rows());
 }
 
 /// Text for a table cell: cleaned like all remote text ([`crate::text::clean`]: no
@@ -151,13 +243,19 @@ fn flagged(md: &mut String, title: &str, servers: &[Flagged]) {
 
 fn per_day(md: &mut String, period: &PeriodReport) {
     md.push_str(
-        "## Per day\n\n| Date | Servers up | New | Gone | Users | Monthly active users |\n\
-         |---|---:|---:|---:|---:|---:|\n",
+        "## Per day\n\n| Date | Servers up | New | Gone | Users | Change | … of it newly \
+         counted | Sign-ups (est.) | Monthly active users |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for day in &period.days {
+        let growth = |part: fn(&Growth) -> i64| {
+            day.growth
+                .as_ref()
+                .map_or("–".to_string(), |g| signed(part(g)))
+        };
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             day.date,
             thousands(day.servers.up as i64),
             day.servers
@@ -165,6 +263,9 @@ fn per_day(md: &mut String, period: &PeriodReport) {
                 .map_or("–".to_string(), |n| thousands(n as i64)),
             thousands(day.servers.gone as i64),
             thousands(day.users.total),
+            growth(Growth::total),
+            growth(|g| g.newly_counted.users),
+            thousands(day.signups.per_day()),
             thousands(day.users.active_month)
         );
     }

@@ -15,16 +15,17 @@ use anyhow::Context;
 
 use crate::report::Report;
 
-/// The report as one pretty-printed JSON document (the contract names are those of
-/// [`Report`]).
-pub fn json(report: &Report) -> String {
+/// The report (or any part of it) as one pretty-printed JSON document (the contract
+/// names are those of [`Report`]).
+pub fn json(report: &impl serde::Serialize) -> String {
     let mut text = serde_json::to_string_pretty(report).expect("reports serialize");
     text.push('\n');
     text
 }
 
-/// Writes `report.md`, `report.json`, `days.csv`, `index.html` and the charts (`users`, `servers`,
-/// `software`, each `.svg` and `.png`) into `dir`, creating it; returns the paths.
+/// Writes `report.md`, `report.json`, `days.csv`, `index.html` and the charts (see
+/// [`charts::Chart::of`], each `.svg` and `.png`) into `dir`, creating it; returns the
+/// paths.
 pub fn write_report_dir(report: &Report, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let mut written = Vec::new();
@@ -32,7 +33,10 @@ pub fn write_report_dir(report: &Report, dir: &Path) -> anyhow::Result<Vec<PathB
         ("report.md", markdown::markdown(report)),
         ("report.json", json(report)),
         ("days.csv", csv::days_csv(report.days())),
-        ("index.html", html::index_html(report)?),
+        (
+            "index.html",
+            html::index_html(report, &html::Page::default())?,
+        ),
     ] {
         let path = dir.join(name);
         std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;

@@ -25,6 +25,15 @@ pub fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{} {word}", thousands(n as i64))
 }
 
+/// "+1,234", "−56" (a minus sign, not a hyphen), "0".
+pub fn signed(n: i64) -> String {
+    match n.signum() {
+        1 => format!("+{}", thousands(n)),
+        -1 => format!("−{}", &thousands(n)[1..]),
+        _ => "0".to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -44,5 +53,14 @@ mod tests {
         assert_eq!(plural(1, "server", "servers"), "1 server");
         assert_eq!(plural(0, "server", "servers"), "0 servers");
         assert_eq!(plural(1234, "user", "users"), "1,234 users");
+    }
+
+    #[test]
+    fn signed_changes_with_separators_and_a_minus_sign() {
+        assert_eq!(signed(1234), "+1,234");
+        assert_eq!(signed(-56), "−56");
+        assert_eq!(signed(-1_234_567), "−1,234,567");
+        assert_eq!(signed(0), "0");
+        assert_eq!(signed(i64::MIN), "−9,223,372,036,854,775,808");
     }
 }

@@ -3,9 +3,10 @@
 //! of history.
 //!
 //! A [`DaySummary`] holds, per software, the sums over the servers that count
-//! ([`Part`]: observed, carried forward, new, users, posts and coverage), the same sums
-//! over the suspect servers apart, the servers gone that day, and the suspect list with
-//! reasons. Any report filter (`--software`, `--include-suspect`) is then a selection
+//! ([`Part`]: observed, carried forward, new, users, posts, coverage, sign-ups and
+//! languages), the same sums over the suspect servers apart, the servers gone that day,
+//! the suspect list with reasons, and the growth since the day before summed by where
+//! each server counts on both days ([`GrowthCell`]). Any report filter (`--software`, `--include-suspect`) is then a selection
 //! and a sum ([`assemble`]), equal to what [`Census::day`] computes from the history
 //! (a property test checks that, field by field).
 //!
@@ -20,8 +21,8 @@
 //! [`WINDOW_DAYS`] before them, one group of servers at a time (memory: one group's
 //! window, not the whole census).
 //!
-//! Types: [`DaySummary`], [`Part`], [`SoftwareDay`], [`StoredFlag`]; functions
-//! [`derive_days`], [`assemble`], [`settle`], [`summaries`].
+//! Types: [`DaySummary`], [`Part`], [`SoftwareDay`], [`StoredFlag`], [`GrowthCell`],
+//! [`Side`]; functions [`derive_days`], [`assemble`], [`settle`], [`summaries`].
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -30,11 +31,11 @@ use serde::{Deserialize, Serialize};
 use crate::day::Day;
 use crate::domain::Domain;
 use crate::report::stats::{
-    self, Census, Coverage, DayReport, Fact, Filter, Flagged, NoteContext, PostCounts,
-    ServerCounts, SoftwareRow, Turnout, UserCounts, CARRY_DAYS,
+    self, Census, Coverage, DayReport, Fact, Filter, Flagged, Growth, LanguageRow, Moves,
+    NoteContext, PostCounts, ServerCounts, Signups, SoftwareRow, Turnout, UserCounts, CARRY_DAYS,
 };
 use crate::report::suspect;
-use crate::report::window::Window;
+use crate::report::window::{Reading, Window};
 use crate::report::WINDOW_DAYS;
 use crate::store::{ServerRecord, Store, StoreError};
 
@@ -47,6 +48,9 @@ pub struct Part {
     pub users: UserCounts,
     pub posts: PostCounts,
     pub coverage: Coverage,
+    pub signups: Signups,
+    /// By declared language.
+    pub languages: BTreeMap<String, LanguageRow>,
 }
 
 /// One software's part of a day.
@@ -77,6 +81,25 @@ pub struct DaySummary {
     pub flagged: Vec<StoredFlag>,
     /// Every server's answers, for the day's [`stats::Health`].
     pub turnout: Turnout,
+    /// The servers that count on the day or the day before (with suspect data
+    /// included), summed by where they count on each, for the day's [`Growth`].
+    pub growth: Vec<GrowthCell>,
+}
+
+/// Where a server would count on a day (with suspect data included).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Side {
+    pub software: String,
+    pub suspect: bool,
+}
+
+/// The servers that stand as `before` on the day before and as `after` on the day
+/// (`None`: not counting), and their users on each.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GrowthCell {
+    pub before: Option<Side>,
+    pub after: Option<Side>,
+    pub moves: Moves,
 }
 
 impl Part {
@@ -107,6 +130,8 @@ impl Part {
             r.active_halfyear,
         );
         add(&mut self.posts.local, &mut c.local_posts, r.local_posts);
+        stats::add_languages(&mut self.languages, &mut self.coverage, r);
+        self.signups.add(r);
     }
 
     fn absorb(&mut self, other: &Part) {
@@ -123,6 +148,22 @@ impl Part {
         c.active_month += other.coverage.active_month;
         c.active_halfyear += other.coverage.active_halfyear;
         c.local_posts += other.coverage.local_posts;
+        c.languages += other.coverage.languages;
+        self.signups.absorb(&other.signups);
+        for (language, row) in &other.languages {
+            let mine = self
+                .languages
+                .entry(language.clone())
+                .or_insert_with(|| LanguageRow {
+                    servers: 0,
+                    users_total: 0,
+                    active_month: 0,
+                    ..row.clone()
+                });
+            mine.servers += row.servers;
+            mine.users_total = mine.users_total.saturating_add(row.users_total);
+            mine.active_month = mine.active_month.saturating_add(row.active_month);
+        }
     }
 
     fn servers(&self) -> u64 {
@@ -158,6 +199,33 @@ impl DaySummary {
                 None => software.clean.count(&fact),
             }
         }
+        let side = |s: Option<(&Reading, bool)>| {
+            s.map(|(r, suspect)| Side {
+                software: r.software.to_string(),
+                suspect,
+            })
+        };
+        for (before, after) in census.transitions(d.add_days(-1), d) {
+            let (b, a) = (side(before), side(after));
+            let i = match self
+                .growth
+                .iter()
+                .position(|c| c.before == b && c.after == a)
+            {
+                Some(i) => i,
+                None => {
+                    self.growth.push(GrowthCell {
+                        before: b,
+                        after: a,
+                        moves: Moves::default(),
+                    });
+                    self.growth.len() - 1
+                }
+            };
+            self.growth[i]
+                .moves
+                .add(before.map(|(r, _)| r), after.map(|(r, _)| r));
+        }
     }
 }
 
@@ -191,6 +259,20 @@ pub fn assemble(
         total.absorb(&part);
     }
     stats::sort_software(&mut by_software);
+    let mut by_language: Vec<LanguageRow> =
+        std::mem::take(&mut total.languages).into_values().collect();
+    stats::sort_languages(&mut by_language);
+    let counts = |side: &Option<Side>| {
+        side.as_ref()
+            .is_some_and(|s| selected(&s.software) && (!s.suspect || filter.include_suspect))
+    };
+    let growth = (d > baseline).then(|| {
+        let mut growth = Growth::default();
+        for cell in &summary.growth {
+            growth.add_moves(counts(&cell.before), counts(&cell.after), &cell.moves);
+        }
+        growth
+    });
     let flagged: Vec<Flagged> = summary
         .flagged
         .iter()
@@ -236,6 +318,9 @@ pub fn assemble(
         posts: total.posts,
         coverage: total.coverage,
         by_software,
+        by_language,
+        growth,
+        signups: total.signups,
         excluded,
         suspect_included,
         health,
@@ -278,7 +363,7 @@ pub fn derive_days(
             &members,
             group_farms,
             &[],
-            first.add_days(-CARRY_DAYS),
+            first.add_days(-1 - CARRY_DAYS),
             &everything,
         );
         for (&d, summary) in out.iter_mut() {

@@ -8,7 +8,8 @@
 
 use crate::day::Day;
 use crate::render::number::{plural, thousands};
-use crate::report::stats::{DayReport, CARRY_DAYS};
+use crate::report::period::PeriodSignups;
+use crate::report::stats::{DayReport, Growth, CARRY_DAYS};
 
 /// "The fediverse counted 608,837 monthly active users on 3,120 servers on November
 /// 7, 2022."
@@ -59,6 +60,58 @@ pub fn period(
         active_users(end),
         servers(end.servers.up, software),
     )
+}
+
+/// The sentences after a period's headline, saying which part of the new users were
+/// found and which signed up: "Of this change, 5,120 happened on servers counted on both
+/// days, 5,921 are the existing users of 3 servers newly counted (found by the census,
+/// not sign-ups) and 200 left with 1 server no longer counted. The 41 of 120 servers
+/// that publish sign-ups report about 4,900 (they have 80,000 users)."
+pub fn split(growth: &Growth, signups: &PeriodSignups, servers_up: u64) -> String {
+    let (newly, stopped) = (growth.newly_counted, growth.stopped_counting);
+    let origin = if newly.servers == 0 && stopped.servers == 0 {
+        "No server started or stopped counting, so all of the change is on servers counted \
+         on both days."
+            .to_string()
+    } else {
+        let c = growth.continuing.users;
+        let mut parts = vec![if c < 0 {
+            format!(
+                "{} were lost on servers counted on both days",
+                thousands(-c)
+            )
+        } else {
+            format!("{} happened on servers counted on both days", thousands(c))
+        }];
+        if newly.servers > 0 {
+            parts.push(format!(
+                "{} are the existing users of {} newly counted (found by the census, not \
+                 sign-ups)",
+                thousands(newly.users),
+                plural(newly.servers, "server", "servers")
+            ));
+        }
+        if stopped.servers > 0 {
+            parts.push(format!(
+                "{} left with {} no longer counted",
+                thousands(stopped.users),
+                plural(stopped.servers, "server", "servers")
+            ));
+        }
+        let last = parts.pop().expect("two parts at least");
+        format!("Of this change, {} and {last}.", parts.join(", "))
+    };
+    let signups = match signups.servers_reporting {
+        0 => "No counted server publishes its sign-ups.".to_string(),
+        n => format!(
+            "The {} of {} that publish sign-ups report about {} (they have {}).",
+            thousands(n as i64),
+            plural(servers_up, "server", "servers"),
+            plural(signups.estimated.max(0) as u64, "sign-up", "sign-ups"),
+            plural(signups.users_covered.max(0) as u64, "user", "users"),
+        ),
+    };
+    format!("{origin} {signups}")
 }
 
 /// The headline of a day on which no server counts: never a census of zero.

@@ -5,11 +5,13 @@
 //! whatever the number of servers or the length of the history. A day without a
 //! summary (a crawl still running, a late write not yet settled) is computed from the
 //! history over a bounded window: from [`WINDOW_DAYS`] before it, one group of servers
-//! at a time, O(servers × (WINDOW_DAYS + such days)).
+//! at a time, O(servers × (WINDOW_DAYS + such days)). A period's growth split and
+//! its waves' top servers compare servers one by one between a few days (its ends and
+//! each wave's), so a period also reads those days with their windows.
 //!
 //! Types: [`Scope`] (which day or period), [`ReportError`]; re-exported from the
 //! submodules: [`Report`], [`DayOnly`], [`PeriodReport`], [`DayReport`], [`Filter`],
-//! [`Health`], [`RebuildSummary`].
+//! [`Health`], [`RebuildSummary`], [`PeriodSignups`], [`Wave`].
 
 pub mod derive;
 pub mod headline;
@@ -17,23 +19,26 @@ pub mod period;
 pub mod rebuild;
 pub mod stats;
 pub mod suspect;
+pub mod waves;
 pub mod window;
 
-pub use period::{DayOnly, PeriodReport, Report};
+pub use period::{DayOnly, PeriodReport, PeriodSignups, Report};
 pub use rebuild::{rebuild, RebuildSummary};
 pub use stats::{DayReport, Filter, Health};
+pub use waves::Wave;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::day::Day;
 use crate::store::{ServerRecord, Store, StoreError, REACH_DAYS};
 use derive::DaySummary;
-use stats::CARRY_DAYS;
+use stats::{Census, CARRY_DAYS};
+use window::Window;
 
-/// How many days before the first reported day the window starts: a reported day uses
-/// readings up to [`CARRY_DAYS`] old, which the suspect rules judge against the
-/// [`suspect::LOOKBACK_DAYS`] before them.
-pub const WINDOW_DAYS: i64 = CARRY_DAYS + suspect::LOOKBACK_DAYS;
+/// How many days before the first reported day the window starts: a reported day is
+/// compared with the day before (its growth), which uses readings up to [`CARRY_DAYS`]
+/// old, which the suspect rules judge against the [`suspect::LOOKBACK_DAYS`] before them.
+pub const WINDOW_DAYS: i64 = 1 + CARRY_DAYS + suspect::LOOKBACK_DAYS;
 
 // The store invalidates summaries over the same reach as a report's window.
 const _: () = assert!(WINDOW_DAYS == REACH_DAYS);
@@ -106,6 +111,120 @@ fn known_software(
 /// Builds the report for `scope`, counting what `filter` says.
 pub fn build(store: &Store, scope: Scope, filter: &Filter) -> Result<Report, ReportError> {
     let crawl_days = store.crawl_days()?;
+    let (since, until) = bounds(store, &crawl_days, scope)?;
+    let days = days(store, &crawl_days, since, until, filter)?;
+    let software = filter.software_name();
+    let software = software.as_deref();
+    Ok(match scope {
+        Scope::Day(_) => {
+            let day = days.into_iter().next().expect("one day");
+            Report::Day(DayOnly {
+                headline: headline::day(&day, software),
+                day,
+            })
+        }
+        Scope::Period { .. } => {
+            let census = ends_census(store, &crawl_days, compared(&days), filter)?;
+            Report::Period(PeriodReport::new(&census, days, software))
+        }
+    })
+}
+
+/// The periods of `lengths` days ending on `until` (each starting no earlier than the
+/// first crawl day), from one read of the summaries: what the daily job publishes.
+pub fn build_periods(
+    store: &Store,
+    until: Day,
+    lengths: &[i64],
+    filter: &Filter,
+) -> Result<Vec<PeriodReport>, ReportError> {
+    let crawl_days = store.crawl_days()?;
+    let first = crawl_days.first().copied().unwrap_or(until);
+    let since = |length: i64| until.add_days(-length).max(first);
+    let earliest = lengths.iter().map(|&l| since(l)).min().unwrap_or(until);
+    let (earliest, until) = bounds(
+        store,
+        &crawl_days,
+        Scope::Period {
+            since: earliest,
+            until: Some(until),
+        },
+    )?;
+    let days = days(store, &crawl_days, earliest, until, filter)?;
+    let skip = |length: i64| since(length).days_since(earliest) as usize;
+    let ends = lengths
+        .iter()
+        .flat_map(|&length| compared(&days[skip(length)..]))
+        .collect();
+    let census = ends_census(store, &crawl_days, ends, filter)?;
+    let software = filter.software_name();
+    Ok(lengths
+        .iter()
+        .map(|&length| {
+            PeriodReport::new(&census, days[skip(length)..].to_vec(), software.as_deref())
+        })
+        .collect())
+}
+
+/// The reports of the days `since` through `until`, from their summaries.
+fn days(
+    store: &Store,
+    crawl_days: &[Day],
+    since: Day,
+    until: Day,
+    filter: &Filter,
+) -> Result<Vec<DayReport>, ReportError> {
+    let summaries = derive::summaries(store, since, until)?;
+    if let Some(name) = filter.software_name() {
+        known_software(store, &summaries, &name)?;
+    }
+    let first = crawl_days[0];
+    let crawl_days = crawl_days.iter().copied().collect();
+    Ok(summaries
+        .iter()
+        .map(|(&d, summary)| derive::assemble(summary, d, first, &crawl_days, filter))
+        .collect::<Result<_, _>>()?)
+}
+
+/// The days a period's figures compare server by server: its first and last day and
+/// each wave's day before and last day.
+fn compared(days: &[DayReport]) -> BTreeSet<Day> {
+    let mut ends = waves::ends(days);
+    ends.insert(days[0].date);
+    ends.insert(days[days.len() - 1].date);
+    ends
+}
+
+/// The census of the days `ends` (each with the [`WINDOW_DAYS`] before it, which its
+/// counting and suspect verdicts use), enough for [`stats::Census::growth`] and
+/// [`stats::Census::top_growth`] between any two of them: O(servers × WINDOW_DAYS ×
+/// ends) whatever the period's length.
+fn ends_census(
+    store: &Store,
+    crawl_days: &[Day],
+    ends: BTreeSet<Day>,
+    filter: &Filter,
+) -> Result<Census, ReportError> {
+    let records: Vec<ServerRecord> = store.servers().collect::<Result<_, _>>()?;
+    let read: BTreeSet<Day> = ends
+        .iter()
+        .flat_map(|&d| Day::range(d.add_days(-WINDOW_DAYS), d))
+        .collect();
+    let window = Window::load_days(store, read)?;
+    let judged_from = ends
+        .first()
+        .map_or(crawl_days[0], |d| d.add_days(-CARRY_DAYS));
+    Ok(Census::new(
+        window,
+        &records,
+        crawl_days,
+        judged_from,
+        filter,
+    ))
+}
+
+/// The first and last day `scope` reports, checked against the census's days.
+fn bounds(store: &Store, crawl_days: &[Day], scope: Scope) -> Result<(Day, Day), ReportError> {
     let (Some(&first), Some(&last)) = (crawl_days.first(), crawl_days.last()) else {
         return Err(StoreError::Empty {
             path: store.path().to_path_buf(),
@@ -119,10 +238,10 @@ pub fn build(store: &Store, scope: Scope, filter: &Filter) -> Result<Report, Rep
             Err(ReportError::UnknownDay { day, first, last })
         }
     };
-    let (since, until) = match scope {
+    match scope {
         Scope::Day(day) => {
             let day = known(day.unwrap_or(last))?;
-            (day, day)
+            Ok((day, day))
         }
         Scope::Period { since, until } => {
             let until = known(until.unwrap_or(last))?;
@@ -130,28 +249,7 @@ pub fn build(store: &Store, scope: Scope, filter: &Filter) -> Result<Report, Rep
             if since > until {
                 return Err(ReportError::Reversed { since, until });
             }
-            (since, until)
+            Ok((since, until))
         }
-    };
-    let summaries = derive::summaries(store, since, until)?;
-    if let Some(name) = filter.software_name() {
-        known_software(store, &summaries, &name)?;
     }
-    let crawl_days = crawl_days.into_iter().collect();
-    let days: Vec<DayReport> = summaries
-        .iter()
-        .map(|(&d, summary)| derive::assemble(summary, d, first, &crawl_days, filter))
-        .collect::<Result<_, _>>()?;
-    let software = filter.software_name();
-    let software = software.as_deref();
-    Ok(match scope {
-        Scope::Day(_) => {
-            let day = days.into_iter().next().expect("one day");
-            Report::Day(DayOnly {
-                headline: headline::day(&day, software),
-                day,
-            })
-        }
-        Scope::Period { .. } => Report::Period(PeriodReport::new(days, software)),
-    })
 }

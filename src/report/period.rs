@@ -2,13 +2,15 @@
 //! shapes the renderers print.
 //!
 //! Types: [`Report`] (what `fedicensus report` prints), [`DayOnly`] (one day plus its
-//! headline), [`PeriodReport`] (a period's figures, headline and daily series).
+//! headline), [`PeriodReport`] (a period's figures, headline and daily series),
+//! [`PeriodSignups`].
 
 use serde::Serialize;
 
 use crate::day::Day;
 use crate::report::headline;
-use crate::report::stats::DayReport;
+use crate::report::stats::{per_day, Census, DayReport, Growth};
+use crate::report::waves::{self, Wave};
 
 /// A report for one day (`--date`) or for a period (`--since`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -42,19 +44,50 @@ pub struct PeriodReport {
     pub total_users: i64,
     /// servers.up(until).
     pub servers_up: u64,
+    /// Where `new_users` happened (see [`Growth`]): its parts add up to it.
+    pub growth: Growth,
+    pub signups: PeriodSignups,
     pub headline: String,
+    /// The sentence after the headline: which part of the new users signed up and
+    /// which was found.
+    pub headline_split: String,
+    /// Growth waves within the period (see [`waves`]).
+    pub waves: Vec<Wave>,
     pub days: Vec<DayReport>,
 }
 
+/// Sign-ups over a period, as the servers that publish them report them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PeriodSignups {
+    /// The sum of each day's weekly sign-ups over the days after `since`, ÷ 7.
+    pub estimated: i64,
+    /// Counting servers that published their sign-ups on `until`.
+    pub servers_reporting: u64,
+    /// Their users on `until`.
+    pub users_covered: i64,
+}
+
 impl PeriodReport {
-    /// `days` must run from the period's start through its end, one entry per day.
-    pub fn new(days: Vec<DayReport>, software: Option<&str>) -> PeriodReport {
+    /// `days` must run from the period's start through its end, one entry per day, as
+    /// computed by `census`.
+    pub fn new(census: &Census, days: Vec<DayReport>, software: Option<&str>) -> PeriodReport {
         let first = days
             .first()
             .expect("a period has at least its starting day");
         let last = &days[days.len() - 1];
         let new_users = last.users.total.saturating_sub(first.users.total);
         let new_servers = days[1..].iter().filter_map(|d| d.servers.new).sum();
+        let growth = census.growth(first.date, last.date);
+        let signups = PeriodSignups {
+            estimated: per_day(
+                days[1..]
+                    .iter()
+                    .map(|d| d.signups.registrations_week)
+                    .fold(0, i64::saturating_add),
+            ),
+            servers_reporting: last.signups.servers_reporting,
+            users_covered: last.signups.users_covered,
+        };
         PeriodReport {
             since: first.date,
             until: last.date,
@@ -63,7 +96,11 @@ impl PeriodReport {
             active_users: last.users.active_month,
             total_users: last.users.total,
             servers_up: last.servers.up,
+            growth,
+            signups,
             headline: headline::period(first.date, last, new_users, new_servers, software),
+            headline_split: headline::split(&growth, &signups, last.servers.up),
+            waves: waves::waves(census, &days),
             days,
         }
     }

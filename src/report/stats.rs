@@ -14,13 +14,27 @@
 //!   (`ServerRecord::first_up`) falls on D; `null` on the first day of the census.
 //! - `health` of D: whether D's crawls can be trusted ([`Health`]), judged from the
 //!   stored snapshots of D and the day before.
+//! - `growth` from D1 to D2 ([`Growth`]): the change in users split by where it
+//!   happened. Servers counting on both days contribute their change (`continuing`),
+//!   servers counting on D2 only all their users (`newly_counted`: found, returned, or
+//!   no longer suspect), servers counting on D1 only minus all theirs
+//!   (`stopped_counting`). The parts add up to users(D2) − users(D1) exactly.
+//! - `signups` on D ([`Signups`]): the sum of `registrations_week` (sign-ups in the
+//!   server's last complete week, which only Mastodon's API publishes) over the
+//!   counting servers that report it, with how many did and their users; a day's
+//!   estimate is that sum ÷ 7, a period's the sum over its days ÷ 7.
+//! - `by_language` on D ([`LanguageRow`]): counting servers, their users and monthly
+//!   active users per declared language; a server declaring several languages is in
+//!   each row, so rows do not add up to the totals. `coverage.languages` counts the
+//!   servers that declared any.
 //!
 //! Cost: computing a day is O(servers × log(window days)) over a [`Census`] loaded from
-//! the rollup; the census itself costs O(servers × window days) to load and judge.
+//! the store; the census itself costs O(servers × window days) to load and judge.
 //!
 //! Types: [`DayReport`] and its parts ([`ServerCounts`], [`UserCounts`],
-//! [`PostCounts`], [`Coverage`], [`SoftwareRow`], [`Flagged`], [`Health`]),
-//! [`Filter`] (what to count), [`Census`] (the loaded window that computes days).
+//! [`PostCounts`], [`Coverage`], [`SoftwareRow`], [`LanguageRow`], [`Flagged`],
+//! [`Health`]), [`Growth`], [`ServerUsers`], [`Moves`] and [`Transition`], [`Signups`], [`Filter`] (what to
+//! count), [`Census`] (the loaded window that computes days).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -58,6 +72,35 @@ of new servers is not given for it.
 - Over a period from D1 (exclusive) to D2 (inclusive): new servers is the sum of the \
 new servers of each day after D1 through D2; new users = users on D2 − users on D1; \
 active users = monthly active users on D2.
+- Where new users came from, between two days (for a period: its first and last day): \
+servers that count on both days contribute the change in their users (growth on \
+servers already counted); servers that count only on the later day contribute all \
+their users (existing users the census found: new servers, servers back after more \
+than 7 silent days, servers no longer suspect), which is discovery, not people \
+joining; servers that count only on the earlier day take all their users away. The \
+three parts add up to the new users exactly.
+- Sign-ups: only servers with Mastodon's API publish them, as the sign-ups of their \
+last complete week. A day's sign-ups are the sum of that weekly number over the \
+counting servers that publish it, divided by 7; a period's are the sum over its days \
+after the first, divided by 7. The number lags by up to a week and leaves out every \
+server that does not publish it, so it is always given with how many servers publish \
+it and how many users those servers have.
+- Languages: servers declare the languages they are meant for (Mastodon-compatible \
+APIs only; NodeInfo has no such field). Each declared language counts the server, its \
+users and its monthly active users once; a server declaring several is counted under \
+each, so the rows do not add up to the totals, and servers declaring none are in no \
+row (coverage says how many declared any). A declared language is not a country: one \
+language is spoken in many countries, people sign up on servers in languages other \
+than their own and far from where they live, most software declares English by \
+default, and the census never sees where a user is. It can show which language \
+communities the servers serve, not where their users live.
+- Growth waves: a day of a report is high when its new users (users that day minus the \
+day before) are more than 3 times their median over the up to 28 days before it in the \
+report and at least 100, or its new servers are more than 3 times their median and at \
+least 3; a day is judged only with at least 7 earlier days in the report. Consecutive \
+high days form a wave, named by its dates, with its peak (its day with the most new \
+users, or new servers if only those rose), its size (new users and new servers from \
+its start through its end) and the 5 servers whose users grew most over it.
 - A day's crawls are thin when fewer than half of the servers that answered the day \
 before answered that day, and reached nothing when crawls ran that day and no server \
 answered: the crawler's own network is the likely cause, not a collapse of the \
@@ -101,6 +144,10 @@ pub struct DayReport {
     pub posts: PostCounts,
     pub coverage: Coverage,
     pub by_software: Vec<SoftwareRow>,
+    pub by_language: Vec<LanguageRow>,
+    /// The change since the day before, split; `None` on the census's first day.
+    pub growth: Option<Growth>,
+    pub signups: Signups,
     /// Servers that would count but were left out as suspect.
     pub excluded: Vec<Flagged>,
     /// With `--include-suspect`: the suspect servers that were counted anyway.
@@ -181,6 +228,8 @@ pub struct Coverage {
     pub active_month: u64,
     pub active_halfyear: u64,
     pub local_posts: u64,
+    /// Servers that declared at least one language.
+    pub languages: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -189,6 +238,190 @@ pub struct SoftwareRow {
     pub servers: u64,
     pub users_total: i64,
     pub active_month: i64,
+}
+
+/// One row of a split of a day, by software or by declared language, as the renderers
+/// print both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SplitRow<'a> {
+    pub name: &'a str,
+    pub servers: u64,
+    pub users_total: i64,
+    pub active_month: i64,
+}
+
+impl DayReport {
+    /// `by_software` as split rows.
+    pub fn software_rows(&self) -> Vec<SplitRow<'_>> {
+        self.by_software
+            .iter()
+            .map(|r| SplitRow {
+                name: &r.software,
+                servers: r.servers,
+                users_total: r.users_total,
+                active_month: r.active_month,
+            })
+            .collect()
+    }
+
+    /// `by_language` as split rows.
+    pub fn language_rows(&self) -> Vec<SplitRow<'_>> {
+        self.by_language
+            .iter()
+            .map(|r| SplitRow {
+                name: &r.language,
+                servers: r.servers,
+                users_total: r.users_total,
+                active_month: r.active_month,
+            })
+            .collect()
+    }
+}
+
+/// Adds a server with reading `r` to a row's servers, users and monthly active users.
+fn tally(servers: &mut u64, users_total: &mut i64, active_month: &mut i64, r: &Reading) {
+    *servers += 1;
+    *users_total = users_total.saturating_add(r.users_total.unwrap_or(0));
+    *active_month = active_month.saturating_add(r.active_month.unwrap_or(0));
+}
+
+/// One declared language (a lowercase ISO 639 code, e.g. `de`) and the counting
+/// servers that declare it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LanguageRow {
+    pub language: String,
+    pub servers: u64,
+    pub users_total: i64,
+    pub active_month: i64,
+}
+
+/// A number of servers and their users: one part of a [`Growth`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ServerUsers {
+    pub servers: u64,
+    pub users: i64,
+}
+
+/// Where the change in users from D1 to D2 happened (see the module doc):
+/// `continuing.users + newly_counted.users − stopped_counting.users` is exactly
+/// users(D2) − users(D1).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Growth {
+    /// Servers counting on both days, and the change in their users: growth on servers
+    /// already counted.
+    pub continuing: ServerUsers,
+    /// Servers counting on D2 but not D1, with their users on D2: existing users the
+    /// census found, not people who joined.
+    pub newly_counted: ServerUsers,
+    /// Servers counting on D1 but not D2, with their users on D1 (a loss).
+    pub stopped_counting: ServerUsers,
+}
+
+impl Growth {
+    /// The change in users the split explains.
+    pub fn total(&self) -> i64 {
+        self.continuing
+            .users
+            .saturating_add(self.newly_counted.users)
+            .saturating_sub(self.stopped_counting.users)
+    }
+
+    /// Adds one server that counts with `before` on D1 and `after` on D2 (`None`: does
+    /// not count); a server that did not report users contributes 0, as in the totals.
+    fn add(&mut self, before: Option<&Reading>, after: Option<&Reading>) {
+        let users = |r: Option<&Reading>| r.and_then(|r| r.users_total).unwrap_or(0);
+        let moves = Moves {
+            servers: 1,
+            before: users(before),
+            after: users(after),
+            change: users(after).saturating_sub(users(before)),
+        };
+        self.add_moves(before.is_some(), after.is_some(), &moves);
+    }
+
+    /// Adds servers that count on D1 (`before`) and on D2 (`after`) as said, with their
+    /// users summed in `moves`.
+    pub fn add_moves(&mut self, before: bool, after: bool, moves: &Moves) {
+        let (part, users) = match (before, after) {
+            (true, true) => (&mut self.continuing, moves.change),
+            (false, true) => (&mut self.newly_counted, moves.after),
+            (true, false) => (&mut self.stopped_counting, moves.before),
+            (false, false) => return,
+        };
+        part.servers += moves.servers;
+        part.users = part.users.saturating_add(users);
+    }
+}
+
+/// Servers between two days and their users (0 for a server that does not count or
+/// did not report users): on D1, on D2, and the sum of each server's change.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Moves {
+    pub servers: u64,
+    pub before: i64,
+    pub after: i64,
+    pub change: i64,
+}
+
+impl Moves {
+    /// Adds one server with `before` on D1 and `after` on D2.
+    pub fn add(&mut self, before: Option<&Reading>, after: Option<&Reading>) {
+        let users = |r: Option<&Reading>| r.and_then(|r| r.users_total).unwrap_or(0);
+        self.servers += 1;
+        self.before = self.before.saturating_add(users(before));
+        self.after = self.after.saturating_add(users(after));
+        self.change = self
+            .change
+            .saturating_add(users(after).saturating_sub(users(before)));
+    }
+}
+
+/// A server's reading on D1 and on D2 where it would count with suspect data included,
+/// and whether that reading is suspect.
+pub type Transition<'a> = (Option<(&'a Reading, bool)>, Option<(&'a Reading, bool)>);
+
+/// Sign-ups as the counting servers that publish them report them on one day.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signups {
+    /// The sum of the reporting servers' sign-ups in their last complete week.
+    pub registrations_week: i64,
+    /// Counting servers that reported their weekly sign-ups.
+    pub servers_reporting: u64,
+    /// The users of those servers: how much of the census the estimate covers.
+    pub users_covered: i64,
+}
+
+impl Signups {
+    /// Adds a counting server with reading `r` (nothing if it does not publish its
+    /// sign-ups).
+    pub fn add(&mut self, r: &Reading) {
+        if let Some(week) = r.registrations_week {
+            self.registrations_week = self.registrations_week.saturating_add(week);
+            self.servers_reporting += 1;
+            self.users_covered = self
+                .users_covered
+                .saturating_add(r.users_total.unwrap_or(0));
+        }
+    }
+
+    /// Adds the sign-ups of other counting servers.
+    pub fn absorb(&mut self, other: &Signups) {
+        self.registrations_week = self
+            .registrations_week
+            .saturating_add(other.registrations_week);
+        self.servers_reporting += other.servers_reporting;
+        self.users_covered = self.users_covered.saturating_add(other.users_covered);
+    }
+
+    /// Sign-ups per day: the weekly sum ÷ 7, rounded.
+    pub fn per_day(&self) -> i64 {
+        per_day(self.registrations_week)
+    }
+}
+
+/// A weekly count spread over its 7 days, rounded to the nearest whole.
+pub fn per_day(week: i64) -> i64 {
+    (week as f64 / 7.0).round() as i64
 }
 
 /// A server the suspect-data rules flagged, and why.
@@ -323,6 +556,93 @@ impl Census {
         })
     }
 
+    /// The reading `series` holds on `d` (its latest on or before `d`) and the suspect
+    /// verdict on it; `None` if the server opted out, runs other software than the
+    /// filter's, or had not answered yet.
+    fn latest<'a>(
+        &'a self,
+        series: &'a Series,
+        d: Day,
+    ) -> Option<(&'a Reading, Option<&'a Reason>)> {
+        if self.opted_out.contains(&series.domain) {
+            return None;
+        }
+        let i = series
+            .readings
+            .partition_point(|r| r.day <= d)
+            .checked_sub(1)?;
+        let r = &series.readings[i];
+        if self.software.as_deref().is_some_and(|s| s != &*r.software) {
+            return None;
+        }
+        let verdict = self
+            .farms
+            .get(&series.domain)
+            .or(series.verdicts[i].as_ref());
+        Some((r, verdict))
+    }
+
+    /// The reading with which `series` counts on `d` with suspect data included, and
+    /// whether it is suspect.
+    fn counting<'a>(&'a self, series: &'a Series, d: Day) -> Option<(&'a Reading, bool)> {
+        let (r, verdict) = self.latest(series, d)?;
+        (d.days_since(r.day) <= CARRY_DAYS).then_some((r, verdict.is_some()))
+    }
+
+    /// The reading with which `series` counts on `d`, if it counts.
+    fn counted<'a>(&'a self, series: &'a Series, d: Day) -> Option<&'a Reading> {
+        let (r, suspect) = self.counting(series, d)?;
+        (!suspect || self.include_suspect).then_some(r)
+    }
+
+    /// Every server that would count on `d1` or `d2` with suspect data included, with
+    /// its reading on each and whether that reading is suspect: what a stored day needs
+    /// to split its growth under any filter.
+    pub fn transitions(&self, d1: Day, d2: Day) -> impl Iterator<Item = Transition<'_>> + '_ {
+        self.series.iter().filter_map(move |s| {
+            let (before, after) = (self.counting(s, d1), self.counting(s, d2));
+            (before.is_some() || after.is_some()).then_some((before, after))
+        })
+    }
+
+    /// Every server that counts on `d1` or `d2`, with its reading on each.
+    fn pairs(
+        &self,
+        d1: Day,
+        d2: Day,
+    ) -> impl Iterator<Item = (&Domain, Option<&Reading>, Option<&Reading>)> + '_ {
+        self.series.iter().filter_map(move |s| {
+            let (before, after) = (self.counted(s, d1), self.counted(s, d2));
+            (before.is_some() || after.is_some()).then_some((&s.domain, before, after))
+        })
+    }
+
+    /// The change in users from `d1` to `d2`, split (see [`Growth`]).
+    pub fn growth(&self, d1: Day, d2: Day) -> Growth {
+        let mut growth = Growth::default();
+        for (_, before, after) in self.pairs(d1, d2) {
+            growth.add(before, after);
+        }
+        growth
+    }
+
+    /// The `n` servers whose users grew most from `d1` to `d2` (a newly counted server
+    /// with all its users), largest first, ties by name.
+    pub fn top_growth(&self, d1: Day, d2: Day, n: usize) -> Vec<(Domain, i64)> {
+        let users = |r: Option<&Reading>| r.and_then(|r| r.users_total).unwrap_or(0);
+        let mut gains: Vec<(Domain, i64)> = self
+            .pairs(d1, d2)
+            .filter(|(_, _, after)| after.is_some())
+            .map(|(domain, before, after)| {
+                (domain.clone(), users(after).saturating_sub(users(before)))
+            })
+            .filter(|(_, gain)| *gain > 0)
+            .collect();
+        gains.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        gains.truncate(n);
+        gains
+    }
+
     /// The numbers of day `d` (see the module doc for every definition).
     pub fn day(&self, d: Day) -> DayReport {
         let mut servers = ServerCounts::default();
@@ -331,6 +651,8 @@ impl Census {
         let mut posts = PostCounts::default();
         let mut coverage = Coverage::default();
         let mut by_software: BTreeMap<Arc<str>, SoftwareRow> = BTreeMap::new();
+        let mut by_language: BTreeMap<String, LanguageRow> = BTreeMap::new();
+        let mut signups = Signups::default();
         let mut flagged = Vec::new();
 
         for fact in self.facts(d) {
@@ -390,9 +712,14 @@ impl Census {
                     users_total: 0,
                     active_month: 0,
                 });
-            row.servers += 1;
-            row.users_total = row.users_total.saturating_add(r.users_total.unwrap_or(0));
-            row.active_month = row.active_month.saturating_add(r.active_month.unwrap_or(0));
+            tally(
+                &mut row.servers,
+                &mut row.users_total,
+                &mut row.active_month,
+                r,
+            );
+            add_languages(&mut by_language, &mut coverage, r);
+            signups.add(r);
         }
         servers.up = servers.observed + servers.carried_forward;
 
@@ -408,6 +735,9 @@ impl Census {
         let (health, notes) = notes(d, &context, &self.turnout(d), flagged.len());
         let mut by_software: Vec<SoftwareRow> = by_software.into_values().collect();
         sort_software(&mut by_software);
+        let mut by_language: Vec<LanguageRow> = by_language.into_values().collect();
+        sort_languages(&mut by_language);
+        let growth = (d > self.baseline).then(|| self.growth(d.add_days(-1), d));
         let (excluded, suspect_included) = if self.include_suspect {
             (Vec::new(), flagged)
         } else {
@@ -420,6 +750,9 @@ impl Census {
             posts,
             coverage,
             by_software,
+            by_language,
+            growth,
+            signups,
             excluded,
             suspect_included,
             health,
@@ -494,6 +827,13 @@ pub fn sort_software(rows: &mut [SoftwareRow]) {
     });
 }
 
+/// The per-language table's order: as [`sort_software`].
+pub fn sort_languages(rows: &mut [LanguageRow]) {
+    rows.sort_by(|a, b| {
+        (b.active_month, b.servers, &a.language).cmp(&(a.active_month, a.servers, &b.language))
+    });
+}
+
 /// The health of day `d` and the notes under its numbers: the baseline day, a thin
 /// crawl, a day without a crawl, the software filter, and suspect data counted
 /// (`flagged` servers).
@@ -553,23 +893,60 @@ pub fn notes(
     (health, notes)
 }
 
+/// Counts a server under each language it declares.
+pub fn add_languages(
+    rows: &mut BTreeMap<String, LanguageRow>,
+    coverage: &mut Coverage,
+    r: &Reading,
+) {
+    if !r.languages.is_empty() {
+        coverage.languages += 1;
+    }
+    for language in r.languages.iter() {
+        if !rows.contains_key(&**language) {
+            let row = LanguageRow {
+                language: language.to_string(),
+                servers: 0,
+                users_total: 0,
+                active_month: 0,
+            };
+            rows.insert(language.to_string(), row);
+        }
+        let row = rows.get_mut(&**language).expect("inserted above");
+        tally(
+            &mut row.servers,
+            &mut row.users_total,
+            &mut row.active_month,
+            r,
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::report::suspect::{
         JUMP_MIN_USERS, MAX_POSTS, MAX_POSTS_PER_USER, MAX_USERS, STUCK_DAYS,
     };
+    use crate::report::waves;
 
     #[test]
     fn method_text_matches_the_constants() {
         for needle in [
             format!("within the {CARRY_DAYS} days"),
+            format!("more than {CARRY_DAYS} silent"),
             format!("reaches {GONE_DAYS} silent days"),
             format!("for {STUCK_DAYS} days"),
             crate::render::number::thousands(MAX_USERS),
             crate::render::number::thousands(MAX_POSTS),
             crate::render::number::thousands(MAX_POSTS_PER_USER),
             crate::render::number::thousands(JUMP_MIN_USERS),
+            format!("more than {} times their median", waves::MULTIPLE),
+            format!("up to {} days before", waves::TRAILING_DAYS),
+            format!("at least {} earlier days", waves::MIN_TRAILING_DAYS),
+            format!("at least {}, or", waves::MIN_USERS),
+            format!("at least {}; a day", waves::MIN_SERVERS),
+            format!("the {} servers whose", waves::TOP_SERVERS),
         ] {
             assert!(METHOD.contains(&needle), "METHOD lacks {needle:?}");
         }

@@ -425,6 +425,8 @@ mod tests {
             active_month: Some(users / 10),
             active_halfyear: None,
             local_posts: Some(1000 + d),
+            registrations_week: None,
+            languages: Default::default(),
         }
     }
 

@@ -30,6 +30,11 @@ pub struct Reading {
     pub active_month: Option<i64>,
     pub active_halfyear: Option<i64>,
     pub local_posts: Option<i64>,
+    /// Sign-ups in the server's last complete week (Mastodon's instance activity).
+    pub registrations_week: Option<i64>,
+    /// The languages the server declares, normalized (see [`language_code`]); shared
+    /// between readings, as most servers declare the same few lists.
+    pub languages: Arc<[Arc<str>]>,
 }
 
 /// Each server's readings over `from..=to`, oldest first, at most one per day.
@@ -37,13 +42,22 @@ pub struct Reading {
 pub struct Window {
     pub servers: BTreeMap<Domain, Vec<Reading>>,
     names: HashMap<String, Arc<str>>,
+    language_lists: HashMap<Vec<String>, Arc<[Arc<str>]>>,
 }
 
 impl Window {
     /// Every server's readings.
     pub fn load(store: &Store, from: Day, to: Day) -> Result<Window, StoreError> {
+        Window::load_days(store, Day::range(from, to))
+    }
+
+    /// The readings of `days` only (ascending): what a comparison of a few days needs.
+    pub fn load_days(
+        store: &Store,
+        days: impl IntoIterator<Item = Day>,
+    ) -> Result<Window, StoreError> {
         let mut window = Window::default();
-        for day in Day::range(from, to) {
+        for day in days {
             window.add(day, store.day_snapshots(day)?);
         }
         Ok(window)
@@ -71,6 +85,12 @@ impl Window {
                     Arc::from(clean(name).unwrap_or_else(|| "unknown".into()))
                 })
                 .clone();
+            let names = &mut self.names;
+            let languages = self
+                .language_lists
+                .entry(stats.languages)
+                .or_insert_with_key(|list| languages(list, names))
+                .clone();
             self.servers
                 .entry(snapshot.domain)
                 .or_default()
@@ -82,7 +102,52 @@ impl Window {
                     active_month: stats.active_month,
                     active_halfyear: stats.active_halfyear,
                     local_posts: stats.local_posts,
+                    registrations_week: stats.registrations_week,
+                    languages,
                 });
         }
+    }
+}
+
+/// A declared language list as the report counts it: each entry as [`language_code`],
+/// unreadable entries dropped, each language once, interned in `names`.
+fn languages(list: &[String], names: &mut HashMap<String, Arc<str>>) -> Arc<[Arc<str>]> {
+    let mut codes: Vec<Arc<str>> = Vec::new();
+    for code in list.iter().filter_map(|l| language_code(l)) {
+        let code = names
+            .entry(code)
+            .or_insert_with_key(|c| Arc::from(c.as_str()))
+            .clone();
+        if !codes.contains(&code) {
+            codes.push(code);
+        }
+    }
+    codes.into()
+}
+
+/// The primary subtag of a language tag, lowercased ("en-US" and "EN" are "en"); `None`
+/// for anything that is not 2 to 8 ASCII letters, so a hostile server cannot name a
+/// language `<script>` or fill the table with noise.
+pub fn language_code(tag: &str) -> Option<String> {
+    let primary = tag.trim().split(['-', '_']).next()?;
+    ((2..=8).contains(&primary.len()) && primary.bytes().all(|b| b.is_ascii_alphabetic()))
+        .then(|| primary.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn language_tags_reduce_to_their_primary_subtag() {
+        assert_eq!(language_code("en-US").as_deref(), Some("en"));
+        assert_eq!(language_code(" DE ").as_deref(), Some("de"));
+        assert_eq!(language_code("zh_Hant").as_deref(), Some("zh"));
+        assert_eq!(language_code("<script>"), None);
+        assert_eq!(language_code("e"), None);
+        assert_eq!(language_code(""), None);
+        let mut names = HashMap::new();
+        let list = languages(&["en".into(), "en-GB".into(), "x1".into()], &mut names);
+        assert_eq!(list.len(), 1);
     }
 }

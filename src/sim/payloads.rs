@@ -219,7 +219,7 @@ pub(crate) fn instance_v1(s: &SimServer, host: &str) -> Value {
             "domain_count": s.peers.len(),
         },
         "thumbnail": format!("https://{host}/packs/media/images/preview.png"),
-        "languages": ["en"],
+        "languages": s.languages,
         "registrations": s.open_registrations,
         "approval_required": false,
         "invites_enabled": true,
@@ -238,7 +238,7 @@ pub(crate) fn instance_v2(s: &SimServer, host: &str) -> Value {
         "description": format!("A {} server.", title(s.kind)),
         "usage": { "users": { "active_month": num(s, s.active_month) } },
         "thumbnail": { "url": format!("https://{host}/packs/media/images/preview.png") },
-        "languages": ["en"],
+        "languages": s.languages,
         "configuration": { "urls": { "streaming": format!("wss://{host}") } },
         "registrations": {
             "enabled": s.open_registrations,
@@ -262,7 +262,7 @@ pub(crate) fn activity(s: &SimServer, now: i64) -> Value {
                 "week": (monday - i * WEEK).to_string(),
                 "statuses": (s.local_posts / 52).to_string(),
                 "logins": (s.active_month * 3 / 4).to_string(),
-                "registrations": (s.users_total / 100).to_string(),
+                "registrations": s.registrations_week.unwrap_or(s.users_total / 100).to_string(),
             })
         })
         .collect();

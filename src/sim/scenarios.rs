@@ -108,7 +108,23 @@ struct Profile {
     daily: i64,
     active_pct: i64,
     posts_per_user: i64,
+    languages: &'static [&'static str],
 }
+
+/// Declared language lists, weighted loosely like the real fediverse's (English
+/// first, some servers declaring two, some none).
+const LANGUAGES: [&[&str]; 10] = [
+    &["en"],
+    &["en"],
+    &["en"],
+    &["de"],
+    &["ja"],
+    &["fr", "en"],
+    &["es"],
+    &["pt-BR"],
+    &["de", "en"],
+    &[],
+];
 
 fn wave_profile(i: usize) -> Profile {
     let mut rng = SplitMix64(WAVE_SEED ^ i as u64);
@@ -144,22 +160,34 @@ fn wave_profile(i: usize) -> Profile {
         daily: 1 + base_users.max(200) / 200 + rng.below(3) as i64,
         active_pct: 10 + rng.below(30) as i64,
         posts_per_user: 5 + rng.below(75) as i64,
+        languages: rng.pick(&LANGUAGES),
     }
 }
 
 impl Profile {
+    /// Users on `day` (a server not yet born has its base users).
+    fn users_on(&self, day: u32) -> i64 {
+        let age = i64::from(day.saturating_sub(self.born));
+        let surge_days = i64::from(day.saturating_sub(self.born.max(WAVE_SURGE_AFTER)));
+        self.base_users + self.daily * age + 3 * self.daily * surge_days
+    }
+
     fn server_on(&self, day: u32) -> SimServer {
         let age = i64::from(day - self.born);
-        let surge_days = i64::from(day.saturating_sub(self.born.max(WAVE_SURGE_AFTER)));
-        let users = self.base_users + self.daily * age + 3 * self.daily * surge_days;
+        let users = self.users_on(day);
         let active = users * self.active_pct / 100;
         let halfyear = (users * (self.active_pct + 20) / 100).min(users);
-        SimServer::new(&self.domain, self.kind).with_usage(
-            users,
-            active,
-            halfyear,
-            users * self.posts_per_user + 7 * self.daily * age,
-        )
+        let mut server = SimServer::new(&self.domain, self.kind)
+            .with_usage(
+                users,
+                active,
+                halfyear,
+                users * self.posts_per_user + 7 * self.daily * age,
+            )
+            .with_languages(self.languages);
+        // The sign-ups of the last 7 days, as Mastodon's weekly activity reports them.
+        server.registrations_week = Some(users - self.users_on(day.saturating_sub(7)));
+        server
     }
 }
 

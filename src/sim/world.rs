@@ -159,6 +159,11 @@ pub struct SimServer {
     /// Posts; videos for PeerTube.
     pub local_posts: i64,
     pub open_registrations: bool,
+    /// Languages served in the instance APIs' `languages`.
+    pub languages: Vec<String>,
+    /// Sign-ups in the last complete week for `/api/v1/instance/activity`; `None`: a
+    /// hundredth of the users.
+    pub registrations_week: Option<i64>,
     /// Raw peer entries as served, junk and duplicates allowed.
     pub peers: Vec<String>,
     /// Lemmy's blocked instances: served, but never to be contacted.
@@ -177,6 +182,8 @@ impl SimServer {
             active_halfyear: 0,
             local_posts: 0,
             open_registrations: true,
+            languages: vec!["en".to_owned()],
+            registrations_week: None,
             peers: Vec::new(),
             blocked: Vec::new(),
             behaviour: Vec::new(),
@@ -188,6 +195,11 @@ impl SimServer {
         self.active_month = month;
         self.active_halfyear = halfyear;
         self.local_posts = posts;
+        self
+    }
+
+    pub fn with_languages(mut self, languages: &[&str]) -> SimServer {
+        self.languages = languages.iter().map(|&l| l.to_owned()).collect();
         self
     }
 

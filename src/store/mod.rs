@@ -59,8 +59,9 @@ pub const FORMAT: u32 = 2;
 
 /// How many days after its own a snapshot can change a derived day: a reading counts
 /// for up to 30 days (gone) and judges the readings of the 67 days after it, which
-/// count for 7 more (the reporter's window, `report::WINDOW_DAYS`).
-pub const REACH_DAYS: i64 = 74;
+/// count for 7 more, and a day's growth compares it with the day before (the
+/// reporter's window, `report::WINDOW_DAYS`).
+pub const REACH_DAYS: i64 = 75;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -2,6 +2,7 @@
 //! the simulated fediverse.
 #![allow(dead_code)] // each test crate uses its own subset
 
+pub mod browser;
 pub mod census;
 pub mod history;
 pub mod real;
