@@ -535,31 +535,20 @@ impl Census {
     /// domain order.
     pub fn facts(&self, d: Day) -> impl Iterator<Item = Fact<'_>> {
         self.series.iter().filter_map(move |series| {
-            if self.opted_out.contains(&series.domain) {
-                return None;
-            }
-            let i = series
-                .readings
-                .partition_point(|r| r.day <= d)
-                .checked_sub(1)?;
-            let reading = &series.readings[i];
+            let (reading, verdict) = self.standing(series, d)?;
             Some(Fact {
                 domain: &series.domain,
                 reading,
                 silent: d.days_since(reading.day),
-                verdict: self
-                    .farms
-                    .get(&series.domain)
-                    .or(series.verdicts[i].as_ref()),
+                verdict,
                 first_up_today: self.first_up.get(&series.domain) == Some(&d),
             })
         })
     }
 
     /// The reading `series` holds on `d` (its latest on or before `d`) and the suspect
-    /// verdict on it; `None` if the server opted out, runs other software than the
-    /// filter's, or had not answered yet.
-    fn latest<'a>(
+    /// verdict on it; `None` if the server opted out or had not answered yet.
+    fn standing<'a>(
         &'a self,
         series: &'a Series,
         d: Day,
@@ -571,15 +560,24 @@ impl Census {
             .readings
             .partition_point(|r| r.day <= d)
             .checked_sub(1)?;
-        let r = &series.readings[i];
-        if self.software.as_deref().is_some_and(|s| s != &*r.software) {
-            return None;
-        }
         let verdict = self
             .farms
             .get(&series.domain)
             .or(series.verdicts[i].as_ref());
-        Some((r, verdict))
+        Some((&series.readings[i], verdict))
+    }
+
+    /// [`Census::standing`] for a server that runs the filter's software on `d`.
+    fn latest<'a>(
+        &'a self,
+        series: &'a Series,
+        d: Day,
+    ) -> Option<(&'a Reading, Option<&'a Reason>)> {
+        let (r, verdict) = self.standing(series, d)?;
+        self.software
+            .as_deref()
+            .is_none_or(|s| s == &*r.software)
+            .then_some((r, verdict))
     }
 
     /// The reading with which `series` counts on `d` with suspect data included, and
