@@ -34,13 +34,17 @@ pub enum FailureReason {
     ForbiddenAddress,
     /// The server kept answering 429/503 beyond our retry budget.
     RateLimited,
+    /// The server answered, but not in valid HTTP: a garbage status line, HTTP/0.9, an
+    /// invalid `Content-Length`, a body cut short. Someone is there, so it is not put on
+    /// the unreachable back-off.
+    Protocol,
     /// The crawler itself ran short (file descriptors, memory): not the server's fault,
     /// so it does not count towards the server's re-probe backoff.
     Local,
 }
 
 impl FailureReason {
-    pub const ALL: [FailureReason; 12] = [
+    pub const ALL: [FailureReason; 13] = [
         FailureReason::Dns,
         FailureReason::Connect,
         FailureReason::Timeout,
@@ -52,6 +56,7 @@ impl FailureReason {
         FailureReason::Redirect,
         FailureReason::ForbiddenAddress,
         FailureReason::RateLimited,
+        FailureReason::Protocol,
         FailureReason::Local,
     ];
 
@@ -68,6 +73,7 @@ impl FailureReason {
             FailureReason::Redirect => "redirect",
             FailureReason::ForbiddenAddress => "forbidden_address",
             FailureReason::RateLimited => "rate_limited",
+            FailureReason::Protocol => "protocol",
             FailureReason::Local => "local",
         }
     }
@@ -131,5 +137,26 @@ impl OptOut {
             OptOut::NodeInfoPrivate => "nodeinfo_private",
             OptOut::Excluded => "excluded",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_are_stored_under_their_summary_names() {
+        for reason in FailureReason::ALL {
+            let stored = serde_json::to_string(&reason).unwrap();
+            assert_eq!(stored, format!("\"{}\"", reason.as_str()));
+            assert_eq!(
+                serde_json::from_str::<FailureReason>(&stored).unwrap(),
+                reason
+            );
+        }
+        // Records written before `protocol` existed name only the older reasons.
+        let old: FailureReason = serde_json::from_str("\"connect\"").unwrap();
+        assert_eq!(old, FailureReason::Connect);
+        assert!(!FailureReason::Protocol.is_unreachable());
     }
 }

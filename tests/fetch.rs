@@ -100,6 +100,9 @@ async fn hostile_answers_fail_with_a_reason_and_cost_little() {
     let reason =
         |r: Result<fedicensus::fetch::Page, fedicensus::fetch::FetchError>| r.unwrap_err().reason;
 
+    // The host's robots.txt is read before its first request, once.
+    assert_eq!(&f.get(&host, "/ok", 1024).await.unwrap().body[..], b"fine");
+    assert_eq!(f.requests_sent(), 2, "robots.txt, then the document");
     let before = f.requests_sent();
     assert_eq!(
         reason(f.get(&host, "/loop", 1024).await),

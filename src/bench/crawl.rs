@@ -116,7 +116,7 @@ pub struct Bound {
 impl Bound {
     pub fn of(summary: &Summary, options: &CrawlOptions, wall_secs: f64) -> Bound {
         let slots = options.fetch.concurrency.max(1) as f64;
-        let visit_slots = crawl::visit_slots(&options.fetch) as f64;
+        let visit_slots = crawl::visit_slots(options.fetch.concurrency) as f64;
         let spacing = summary.requests.saturating_sub(summary.attempted as u64) as f64
             / options.fetch.per_host_rps;
         let held = summary.request_slot_secs + summary.probe_slot_secs;

@@ -49,7 +49,8 @@ pub struct CrawlArgs {
     #[arg(long = "seed", value_name = "DOMAIN")]
     pub seed: Vec<String>,
 
-    /// Requests in flight in total.
+    /// Requests (and connections) in flight in total; each holds its slot until its body
+    /// is read. Lowered, with a warning, to what the file-descriptor limit allows.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(flags::CONCURRENCY))]
     pub concurrency: u32,
 
@@ -58,8 +59,9 @@ pub struct CrawlArgs {
     #[arg(long, default_value_t = 1.0, value_parser = flags::per_host_rps, value_name = "R")]
     pub per_host_rps: f64,
 
-    /// Seconds for a whole request (connect, answer and body); the connect timeout is
-    /// half of it, at most 10 s.
+    /// Seconds for a whole request (connect, redirects, answer and body; Retry-After
+    /// waits add at most 3 times this, at most 60 s); the connect timeout is half of it,
+    /// at most 10 s. A visit to one server ends after 15 times this.
     #[arg(long, default_value_t = 20.0, value_parser = flags::timeout_secs, value_name = "SECS")]
     pub timeout: f64,
 

@@ -1,5 +1,7 @@
-//! One visit to one server: robots.txt, NodeInfo, the server APIs its software offers,
-//! and its peers, in that order, each step allowed to end the visit.
+//! One visit to one server: NodeInfo (robots.txt is read first by the fetcher, for every
+//! host the visit reaches), the server APIs its software offers, and its peers, in that
+//! order, each step allowed to end the visit. All its requests share one
+//! [`Session`]: its deadline and its origin.
 //!
 //! Which number wins when documents disagree: NodeInfo is primary (it is what every
 //! fediverse software serves and what other censuses read); the Mastodon API only fills
@@ -9,20 +11,22 @@
 //! The canonical name of a server is the `domain` of `/api/v2/instance`, else the
 //! `uri` of `/api/v1/instance`, else the host that served NodeInfo. A name claimed by
 //! the API is accepted only under the registrable domain of the host that served it,
-//! so no server can file its numbers under somebody else's name.
+//! so no server can file its numbers under somebody else's name, and only if a visit to
+//! that name would be let through (not excluded, not opted out, robots.txt allowing).
+//!
+//! A well-known document yields at most [`MAX_NODEINFO_CANDIDATES`] NodeInfo documents
+//! to try, best schema first.
 //!
 //! Types: [`Visit`], [`VisitResult`], [`UpVisit`]; function [`visit`].
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use reqwest::StatusCode;
 use url::Url;
 
 use super::software::{Capabilities, PeerApi};
 use crate::domain::Domain;
-use crate::fetch::robots::Robots;
-use crate::fetch::{Contact, FetchError, Fetcher, Page};
+use crate::fetch::{Contact, FetchError, Fetcher, Session};
 use crate::outcome::{FailureReason, OptOut};
 use crate::parse::instance::{self, ActivityWeek, InstanceV1, InstanceV2};
 use crate::parse::nodeinfo::{self, NodeInfo};
@@ -30,8 +34,7 @@ use crate::parse::peers::{self, PeerSet};
 use crate::parse::{wellknown, ParseError};
 use crate::snapshot::{ServerStats, Source};
 
-/// Size caps per document, applied to decoded bytes.
-pub const ROBOTS_CAP: usize = 512 * 1024;
+/// Size caps per document, applied to decoded bytes (robots.txt: [`crate::fetch::robots::ROBOTS_CAP`]).
 pub const NODEINFO_CAP: usize = 1024 * 1024;
 pub const INSTANCE_CAP: usize = 1024 * 1024;
 pub const PEERS_CAP: usize = 16 * 1024 * 1024;
@@ -39,6 +42,9 @@ pub const PEERS_CAP: usize = 16 * 1024 * 1024;
 /// a short page or one that adds no new name.
 pub const MISSKEY_MAX_PAGES: usize = 50;
 const MISSKEY_PAGE: usize = 100;
+/// NodeInfo documents tried per visit: a server offers one per schema it speaks, and a
+/// well-known document listing hundreds must not cost hundreds of requests.
+pub const MAX_NODEINFO_CANDIDATES: usize = 3;
 
 /// What a visit found.
 #[derive(Debug)]
@@ -68,60 +74,14 @@ pub struct UpVisit {
 /// Ends a visit early with a result.
 type Step<T> = Result<T, VisitResult>;
 
-/// Requests to one server: robots rules and Crawl-delay apply to all of them.
-struct Session<'a> {
-    fetcher: &'a Fetcher,
-    robots: Robots,
-    delay: Option<Duration>,
-    asked_once: bool,
-}
-
-impl Session<'_> {
-    /// A request, or `None` when robots.txt disallows the path.
-    async fn get(
-        &mut self,
-        host: &Domain,
-        path: &str,
-        cap: usize,
-    ) -> Option<Result<Page, FetchError>> {
-        self.may_ask(path).await?;
-        Some(self.fetcher.get(host, path, cap).await)
-    }
-
-    async fn post(
-        &mut self,
-        host: &Domain,
-        path: &str,
-        json: &serde_json::Value,
-        cap: usize,
-    ) -> Option<Result<Page, FetchError>> {
-        self.may_ask(path).await?;
-        Some(self.fetcher.post_json(host, path, json, cap).await)
-    }
-
-    /// `None` when robots.txt disallows `path`; otherwise waits out the Crawl-delay.
-    async fn may_ask(&mut self, path: &str) -> Option<()> {
-        if !self.robots.allows(path) {
-            return None;
-        }
-        self.pause().await;
-        Some(())
-    }
-
-    async fn pause(&mut self) {
-        if let (true, Some(delay)) = (self.asked_once, self.delay) {
-            tokio::time::sleep(delay).await;
-        }
-        self.asked_once = true;
-    }
-}
-
-/// Visits `domain` and reports what it found; never panics, never fails: every
-/// problem is a [`VisitResult`]. `contact` is how the first request (robots.txt) is
-/// made; once that is answered, the rest of the visit is [`Contact::Known`].
-pub async fn visit(fetcher: &Fetcher, user_agent: &str, domain: Domain, contact: Contact) -> Visit {
+/// Visits `domain` and reports what it found; never fails: every problem is a
+/// [`VisitResult`] (a panic is caught by the crawl). `contact` is how the first request
+/// (robots.txt, unless it was read earlier this run) is made; once anything is answered,
+/// the rest of the visit is [`Contact::Known`].
+pub async fn visit(fetcher: &Fetcher, domain: Domain, contact: Contact) -> Visit {
+    let session = fetcher.session(domain.clone(), contact);
     let mut peers = PeerSet::new();
-    let result = match run(fetcher, user_agent, &domain, contact, &mut peers).await {
+    let result = match run(&session, &mut peers).await {
         Ok(up) => VisitResult::Up(Box::new(up)),
         Err(end) => end,
     };
@@ -136,27 +96,23 @@ fn failed(reason: FailureReason, detail: impl Into<String>) -> VisitResult {
     VisitResult::Failed(FetchError::new(reason, detail))
 }
 
+/// A required document could not be had: the visited server opted out if the request
+/// was refused for its own name, otherwise the visit failed.
+fn ended(session: &Session<'_>, error: FetchError) -> VisitResult {
+    match &error.refused {
+        Some(refusal) if refusal.host == *session.origin() => VisitResult::OptedOut(refusal.how),
+        _ => VisitResult::Failed(error),
+    }
+}
+
 /// 410 and 451 are how a server says it is gone or may not be listed.
 fn gone(status: StatusCode) -> bool {
     status == StatusCode::GONE || status == StatusCode::UNAVAILABLE_FOR_LEGAL_REASONS
 }
 
-async fn run(
-    fetcher: &Fetcher,
-    user_agent: &str,
-    domain: &Domain,
-    contact: Contact,
-    peers: &mut PeerSet,
-) -> Step<UpVisit> {
-    let mut session = Session {
-        robots: read_robots(fetcher, user_agent, domain, contact).await?,
-        fetcher,
-        delay: None,
-        asked_once: true,
-    };
-    session.delay = session.robots.crawl_delay();
-
-    let (info, schema, info_host) = read_nodeinfo(&mut session, domain).await?;
+async fn run(session: &Session<'_>, peers: &mut PeerSet) -> Step<UpVisit> {
+    let domain = session.origin();
+    let (info, schema, info_host) = read_nodeinfo(session).await?;
     if info.private {
         return Err(VisitResult::OptedOut(OptOut::NodeInfoPrivate));
     }
@@ -165,14 +121,14 @@ async fn run(
     let (mut v1, mut v2, mut activity) = (None, None, Vec::new());
     if caps.instance_api {
         v2 = optional(
-            &mut session,
+            session,
             &info_host,
             "/api/v2/instance",
             instance::parse_instance_v2,
         )
         .await;
         v1 = optional(
-            &mut session,
+            session,
             &info_host,
             "/api/v1/instance",
             instance::parse_instance_v1,
@@ -181,7 +137,7 @@ async fn run(
     }
     if caps.activity {
         activity = optional(
-            &mut session,
+            session,
             &info_host,
             "/api/v1/instance/activity",
             instance::parse_activity,
@@ -190,10 +146,10 @@ async fn run(
         .unwrap_or_default();
     }
     if let Some(api) = caps.peers {
-        read_peers(&mut session, &info_host, api, peers).await;
+        read_peers(session, &info_host, api, peers).await;
     }
 
-    let canonical = canonical_name(domain, &info_host, v2.as_ref(), v1.as_ref());
+    let canonical = canonical_name(session, &info_host, v2.as_ref(), v1.as_ref()).await;
     let aliases = [domain, &info_host]
         .into_iter()
         .filter(|name| **name != canonical)
@@ -206,44 +162,14 @@ async fn run(
     })
 }
 
-async fn read_robots(
-    fetcher: &Fetcher,
-    user_agent: &str,
-    domain: &Domain,
-    contact: Contact,
-) -> Step<Robots> {
-    let page = fetcher
-        .get_as(contact, domain, "/robots.txt", ROBOTS_CAP)
-        .await
-        .map_err(VisitResult::Failed)?;
-    let robots = if page.status.is_success() {
-        Robots::parse(user_agent, &page.body)
-    } else if page.status.is_server_error() {
-        // RFC 9309: an unreachable robots.txt means "assume disallowed" for now.
-        return Err(failed(
-            FailureReason::HttpStatus,
-            format!("robots.txt answered {}; not crawled this run", page.status),
-        ));
-    } else {
-        Robots::allow_all()
-    };
-    if !robots.allows("/.well-known/nodeinfo") {
-        return Err(VisitResult::OptedOut(OptOut::Robots));
-    }
-    Ok(robots)
-}
-
 /// Finds and reads the best NodeInfo document: its parsed form, the schema read and the
 /// host that served it.
-async fn read_nodeinfo(
-    session: &mut Session<'_>,
-    domain: &Domain,
-) -> Step<(NodeInfo, String, Domain)> {
+async fn read_nodeinfo(session: &Session<'_>) -> Step<(NodeInfo, String, Domain)> {
+    let domain = session.origin();
     let page = session
         .get(domain, "/.well-known/nodeinfo", NODEINFO_CAP)
         .await
-        .expect("robots allowance checked before")
-        .map_err(VisitResult::Failed)?;
+        .map_err(|e| ended(session, e))?;
     if gone(page.status) {
         return Err(VisitResult::OptedOut(OptOut::Gone));
     }
@@ -265,21 +191,22 @@ async fn read_nodeinfo(
             format!("/.well-known/nodeinfo: {e}"),
         )
     })?;
+    let wellknown_host = page.host.clone();
+    // The page holds a request slot: let it go before asking for anything else.
+    drop(page);
 
     let mut last = failed(FailureReason::NotFediverse, "no usable NodeInfo link");
-    for link in links {
-        let Some((host, path)) = link_target(&link.href, domain, &page.host) else {
+    for link in links.into_iter().take(MAX_NODEINFO_CANDIDATES) {
+        let Some((host, path)) = link_target(&link.href, domain, &wellknown_host) else {
             last = failed(
                 FailureReason::Invalid,
                 format!("NodeInfo link {} points to another server", link.href),
             );
             continue;
         };
-        let Some(fetched) = session.get(&host, &path, NODEINFO_CAP).await else {
-            return Err(VisitResult::OptedOut(OptOut::Robots));
-        };
-        let doc = match fetched {
+        let doc = match session.get(&host, &path, NODEINFO_CAP).await {
             Ok(doc) => doc,
+            Err(e) if e.refused.is_some() => return Err(ended(session, e)),
             Err(e) => {
                 last = VisitResult::Failed(e);
                 continue;
@@ -296,7 +223,7 @@ async fn read_nodeinfo(
             continue;
         }
         match nodeinfo::parse_nodeinfo(&doc.body) {
-            Ok(info) => return Ok((info, link.schema.as_str().to_string(), doc.host)),
+            Ok(info) => return Ok((info, link.schema.as_str().to_string(), doc.host.clone())),
             Err(e) => last = failed(FailureReason::Invalid, format!("{path}: {e}")),
         }
     }
@@ -322,12 +249,12 @@ fn link_target(href: &str, domain: &Domain, wellknown_host: &Domain) -> Option<(
 
 /// A document that only adds detail: any failure just means we do without it.
 async fn optional<T, E: std::fmt::Display>(
-    session: &mut Session<'_>,
+    session: &Session<'_>,
     host: &Domain,
     path: &str,
     parse: fn(&[u8]) -> Result<T, E>,
 ) -> Option<T> {
-    match session.get(host, path, INSTANCE_CAP).await? {
+    match session.get(host, path, INSTANCE_CAP).await {
         Ok(page) if page.status.is_success() => match parse(&page.body) {
             Ok(doc) => Some(doc),
             Err(e) => {
@@ -347,7 +274,7 @@ async fn optional<T, E: std::fmt::Display>(
 }
 
 /// Reads the peer list into `peers`; 401/403/404 and failures just mean no peers.
-async fn read_peers(session: &mut Session<'_>, host: &Domain, api: PeerApi, peers: &mut PeerSet) {
+async fn read_peers(session: &Session<'_>, host: &Domain, api: PeerApi, peers: &mut PeerSet) {
     match api {
         PeerApi::Mastodon => {
             let path = "/api/v1/instance/peers";
@@ -361,8 +288,8 @@ async fn read_peers(session: &mut Session<'_>, host: &Domain, api: PeerApi, peer
             for page in 0..MISSKEY_MAX_PAGES {
                 let query =
                     serde_json::json!({"limit": MISSKEY_PAGE, "offset": page * MISSKEY_PAGE});
-                let Some(Ok(answer)) = session
-                    .post(host, "/api/federation/instances", &query, PEERS_CAP)
+                let Ok(answer) = session
+                    .post_json(host, "/api/federation/instances", &query, PEERS_CAP)
                     .await
                 else {
                     break;
@@ -385,13 +312,13 @@ async fn read_peers(session: &mut Session<'_>, host: &Domain, api: PeerApi, peer
 }
 
 async fn optional_peers(
-    session: &mut Session<'_>,
+    session: &Session<'_>,
     host: &Domain,
     path: &str,
     peers: &mut PeerSet,
     read: ReadList,
 ) {
-    if let Some(Ok(page)) = session.get(host, path, PEERS_CAP).await {
+    if let Ok(page) = session.get(host, path, PEERS_CAP).await {
         if page.status.is_success() {
             if let Err(e) = read_list(peers, page.body, read).await {
                 tracing::debug!(%host, path, error = %e, "unusable peer list");
@@ -434,27 +361,42 @@ async fn read_list(
     }
 }
 
-/// See the module doc: API names count only under the registrable domain of the host
-/// that served them.
-fn canonical_name(
-    visited: &Domain,
+/// See the module doc: the first claimed name that may be counted, else the host that
+/// served NodeInfo.
+async fn canonical_name(
+    session: &Session<'_>,
     info_host: &Domain,
     v2: Option<&InstanceV2>,
     v1: Option<&InstanceV1>,
 ) -> Domain {
-    let claims = [
+    for name in claims(session.origin(), info_host, v2, v1) {
+        match session.may_claim(&name).await {
+            Ok(()) => return name,
+            Err(e) => tracing::debug!(%name, error = %e, "claimed name not accepted"),
+        }
+    }
+    info_host.clone()
+}
+
+/// The names the API claims, best first, that lie under the registrable domain of the
+/// visited name or of the host that served NodeInfo.
+fn claims(
+    visited: &Domain,
+    info_host: &Domain,
+    v2: Option<&InstanceV2>,
+    v1: Option<&InstanceV1>,
+) -> Vec<Domain> {
+    [
         v2.and_then(|v| v.domain.as_deref()),
         v1.and_then(|v| v.uri.as_deref()),
-    ];
-    claims
-        .into_iter()
-        .flatten()
-        .filter_map(|name| Domain::parse(name).ok())
-        .find(|name| {
-            name.registrable() == info_host.registrable()
-                || name.registrable() == visited.registrable()
-        })
-        .unwrap_or_else(|| info_host.clone())
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(|name| Domain::parse(name).ok())
+    .filter(|name| {
+        name.registrable() == info_host.registrable() || name.registrable() == visited.registrable()
+    })
+    .collect()
 }
 
 /// Combines the documents into one [`ServerStats`] (rules in the module doc).
@@ -523,24 +465,24 @@ mod tests {
         };
         let host = d("social.example.social");
         assert_eq!(
-            canonical_name(&host, &host, Some(&v2), Some(&v1)),
-            d("example.social")
+            claims(&host, &host, Some(&v2), Some(&v1)),
+            [d("example.social"), d("www.example.social")]
         );
         assert_eq!(
-            canonical_name(&host, &host, None, Some(&v1)),
-            d("www.example.social")
+            claims(&host, &host, None, Some(&v1)),
+            [d("www.example.social")]
         );
-        assert_eq!(canonical_name(&host, &host, None, None), host);
+        assert!(claims(&host, &host, None, None).is_empty());
         let hijack = InstanceV2 {
             domain: Some("mastodon.social".into()),
             ..Default::default()
         };
-        assert_eq!(canonical_name(&host, &host, Some(&hijack), None), host);
+        assert!(claims(&host, &host, Some(&hijack), None).is_empty());
         let port = InstanceV2 {
             domain: Some("localhost:3000".into()),
             ..Default::default()
         };
-        assert_eq!(canonical_name(&host, &host, Some(&port), None), host);
+        assert!(claims(&host, &host, Some(&port), None).is_empty());
     }
 
     #[test]

@@ -2,11 +2,12 @@
 //!
 //! The cap is checked against the declared length first, then enforced while
 //! streaming the decoded bytes, so a gzip bomb stops at the cap however small it was on
-//! the wire.
+//! the wire. The buffer grows by doubling but never past the cap, so a body in memory
+//! takes at most `cap` bytes (the bound `--concurrency` × cap in the README rests on it).
 //!
 //! Types: [`BodyError`]; function [`read_capped`].
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BodyError {
@@ -23,12 +24,17 @@ pub async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<
     {
         return Err(BodyError::TooLarge { cap });
     }
-    let mut body = BytesMut::new();
+    let mut body: Vec<u8> = Vec::new();
     while let Some(chunk) = response.chunk().await? {
-        if body.len() + chunk.len() > cap {
+        let needed = body.len() + chunk.len();
+        if needed > cap {
             return Err(BodyError::TooLarge { cap });
+        }
+        if needed > body.capacity() {
+            let grown = needed.max(body.len().saturating_mul(2)).min(cap);
+            body.reserve_exact(grown - body.len());
         }
         body.extend_from_slice(&chunk);
     }
-    Ok(body.freeze())
+    Ok(Bytes::from(body))
 }

@@ -1,26 +1,43 @@
 //! Fetching documents from fediverse servers politely and safely.
 //!
-//! Every request goes through [`Fetcher`]: the per-host rate limit and the global
-//! in-flight cap ([`limit`]), a resolver that never reaches non-public addresses
-//! ([`resolve`]), redirects followed by hand (at most [`MAX_REDIRECTS`] hops, each hop
-//! checked, limited and resolved like the first request), `Retry-After` honoured on
-//! 429 and 503 with a bounded budget, a total timeout per request, and a size cap on
-//! every decoded body ([`body`]). Hostile servers cost a failure reason, nothing else.
-//! The first request to a host not known to be up is a probe ([`Contact::Probe`]): a
-//! short timeout and slots of its own. Certificates are checked against the system's
-//! roots plus `--ca-cert` ([`trust`]).
+//! Every request goes through [`Fetcher`], on behalf of one visit ([`Session`]), and every
+//! hop of it, the first and each redirect alike, is admitted by the [`host::Host`] of the
+//! name it goes to: `--exclude` and stored opt-outs, that host's robots.txt (read once per
+//! run) and Crawl-delay, its per-host rate and any `Retry-After` it sent, then a global
+//! in-flight slot ([`host`]). A resolver never reaches non-public addresses
+//! ([`resolve`]); redirects are followed by hand (at most [`MAX_REDIRECTS`] hops); every
+//! decoded body is capped ([`body`]). Certificates are checked against the system's roots
+//! plus `--ca-cert` ([`trust`]).
 //!
-//! Types: [`Fetcher`], [`FetchConfig`], [`NetworkConfig`], [`Contact`], [`Page`],
-//! [`FetchError`].
+//! The first request of a visit to a host not known to be up is a probe
+//! ([`Contact::Probe`]): it has `--probe-timeout` instead of `--timeout`, and its slot
+//! comes from a pool of first-contact slots of its own, so hosts that accept a connection
+//! and never answer cannot hold the slots answering hosts need. Once anything is answered,
+//! the rest of the visit is [`Contact::Known`].
+//!
+//! Deadlines: `--timeout` (a probe: `--probe-timeout`) bounds a whole request from its
+//! first byte sent, redirects and the body included; `Retry-After` waits come on top, at
+//! most `max_retry_wait` in total per request (3 × `--timeout`, at most 60 s), so a request
+//! ends within 4 × `--timeout`. A visit as a whole ends after [`VISIT_DEADLINE_TIMEOUTS`] ×
+//! `--timeout`, the server's politeness waits included (waiting for a free global slot, the
+//! load of other servers, is not held against it). The global slot is held until the
+//! response body is read and the [`Page`] dropped, so `--concurrency` bounds both
+//! connections and body bytes in memory. Hostile servers cost a failure reason, nothing
+//! else.
+//!
+//! Types: [`Fetcher`], [`Session`], [`FetchConfig`], [`NetworkConfig`], [`Contact`],
+//! [`Page`], [`FetchError`].
 
 pub mod body;
-pub mod limit;
+pub mod host;
 pub mod resolve;
 pub mod robots;
 pub mod trust;
 
+use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,18 +45,25 @@ use bytes::Bytes;
 use ipnet::IpNet;
 use reqwest::header::{HeaderMap, ACCEPT, LOCATION, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
+use tokio::time::Instant;
 use url::Url;
 
 use crate::domain::Domain;
 use crate::outcome::FailureReason;
+use crate::seeds::Exclusions;
 use body::{read_capped, BodyError};
-use limit::Politeness;
+use host::{Host, Hosts, Refusal, RobotsAnswer, Slot};
 use resolve::{GuardedResolver, Lookup, ResolveError};
+use robots::Robots;
 use rustls::pki_types::CertificateDer;
 
 /// Redirect hops followed for one request.
 pub const MAX_REDIRECTS: usize = 5;
 
+/// A visit ends after this many `--timeout`s (5 minutes at the default 20 s): enough for
+/// the longest honest visit (50 Misskey peer pages at 1 request a second), short enough
+/// that no server keeps a visit slot for long.
+pub const VISIT_DEADLINE_TIMEOUTS: u32 = 15;
 /// How the fetcher behaves; built from the crawl options.
 #[derive(Debug, Clone)]
 pub struct FetchConfig {
@@ -101,12 +125,14 @@ pub enum Contact {
 }
 
 /// A response: its status, the host that finally answered (after redirects) and the
-/// capped body.
-#[derive(Debug, Clone)]
+/// capped body. It holds one of the `--concurrency` slots until it is dropped, so drop it
+/// (keep what was parsed from it) before asking for the next document.
+#[derive(Debug)]
 pub struct Page {
     pub status: StatusCode,
     pub host: Domain,
     pub body: Bytes,
+    _slot: Slot,
 }
 
 /// A request that produced no usable response, with the summary's failure category.
@@ -115,6 +141,10 @@ pub struct Page {
 pub struct FetchError {
     pub reason: FailureReason,
     pub detail: String,
+    /// Set when the request was not sent because its host opted out (or is excluded, or
+    /// robots.txt disallows the path). The reason is then `redirect`: that is how a
+    /// visit can reach a host other than its own.
+    pub refused: Option<Refusal>,
     /// The DNS said the name does not exist (NXDOMAIN, reason `dns`).
     pub nonexistent: bool,
 }
@@ -124,6 +154,20 @@ impl FetchError {
         FetchError {
             reason,
             detail: detail.into(),
+            refused: None,
+            nonexistent: false,
+        }
+    }
+
+    fn refused(refusal: Refusal, path: &str) -> Self {
+        FetchError {
+            reason: FailureReason::Redirect,
+            detail: format!(
+                "{}{path} not asked: the host opted out ({})",
+                refusal.host,
+                refusal.how.as_str()
+            ),
+            refused: Some(refusal),
             nonexistent: false,
         }
     }
@@ -132,9 +176,27 @@ impl FetchError {
 /// The one HTTP client of a crawl.
 pub struct Fetcher {
     client: reqwest::Client,
-    politeness: Politeness,
+    hosts: Hosts,
     config: FetchConfig,
     requests: AtomicU64,
+}
+
+/// The requests of one visit: they share its origin (the visited name, the one host a
+/// stored opt-out does not keep from being asked) and its deadline.
+pub struct Session<'a> {
+    fetcher: &'a Fetcher,
+    origin: Domain,
+    deadline: Instant,
+    /// Nothing answered yet in a visit that started as a [`Contact::Probe`].
+    probing: AtomicBool,
+}
+
+/// One request, as the redirect loop carries it from hop to hop.
+struct Request {
+    method: Method,
+    host: Domain,
+    url: Url,
+    body: Option<Bytes>,
 }
 
 impl Fetcher {
@@ -163,23 +225,28 @@ impl Fetcher {
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(config.connect_timeout)
             .timeout(config.timeout)
-            // A connection is only reused between the requests of one visit, which are
-            // 1/rps apart. Keeping idle sockets longer piles up one per visited host and
-            // runs the process out of file descriptors at crawl scale.
-            .pool_max_idle_per_host(1)
-            .pool_idle_timeout(
-                Duration::from_secs_f64(1.0 / config.per_host_rps.max(1e-3))
-                    .min(Duration::from_secs(30))
-                    + Duration::from_secs(1),
-            )
+            // No idle connections: a visit's requests are 1/rps apart, and pooled sockets of
+            // visits that just ended pile up faster than they expire, so only without them
+            // does --concurrency bound the open connections (and file descriptors).
+            .pool_max_idle_per_host(0)
             .dns_resolver(Arc::new(resolver(&config)?))
             .build()?;
         Ok(Fetcher {
             client,
-            politeness: Politeness::new(config.concurrency, config.per_host_rps),
+            hosts: Hosts::new(
+                config.concurrency,
+                config.per_host_rps,
+                Exclusions::default(),
+            ),
             config,
             requests: AtomicU64::new(0),
         })
+    }
+
+    /// Never asks a name `exclude` covers, also not through a redirect.
+    pub fn excluding(mut self, exclude: Exclusions) -> Fetcher {
+        self.hosts = Hosts::new(self.config.concurrency, self.config.per_host_rps, exclude);
+        self
     }
 
     /// Requests sent so far (every attempt and redirect hop counts).
@@ -187,38 +254,31 @@ impl Fetcher {
         self.requests.load(Ordering::Relaxed)
     }
 
-    pub fn politeness(&self) -> &Politeness {
-        &self.politeness
+    pub fn hosts(&self) -> &Hosts {
+        &self.hosts
     }
 
+    /// Requests in flight at most (`--concurrency`, after fitting it to the descriptors).
+    pub fn concurrency(&self) -> usize {
+        self.config.concurrency
+    }
+
+    /// A visit to `origin` starts now; its deadline is [`VISIT_DEADLINE_TIMEOUTS`] ×
+    /// `--timeout` away. `contact` is how its first request is made.
+    pub fn session(&self, origin: Domain, contact: Contact) -> Session<'_> {
+        let total = self.config.timeout.saturating_mul(VISIT_DEADLINE_TIMEOUTS);
+        Session {
+            fetcher: self,
+            origin,
+            deadline: far(Instant::now(), total),
+            probing: AtomicBool::new(contact == Contact::Probe),
+        }
+    }
+
+    /// One request on its own (a session of one).
     pub async fn get(&self, host: &Domain, path: &str, cap: usize) -> Result<Page, FetchError> {
-        self.get_as(Contact::Known, host, path, cap).await
-    }
-
-    /// A GET with the timeout and slots of `contact`.
-    pub async fn get_as(
-        &self,
-        contact: Contact,
-        host: &Domain,
-        path: &str,
-        cap: usize,
-    ) -> Result<Page, FetchError> {
-        let url = self.url(host, path)?;
-        self.follow(contact, Method::GET, host.clone(), url, None, cap)
-            .await
-    }
-
-    pub async fn post_json(
-        &self,
-        host: &Domain,
-        path: &str,
-        json: &serde_json::Value,
-        cap: usize,
-    ) -> Result<Page, FetchError> {
-        let body = serde_json::to_vec(json).expect("JSON values serialize");
-        let url = self.url(host, path)?;
-        let body = Some(Bytes::from(body));
-        self.follow(Contact::Known, Method::POST, host.clone(), url, body, cap)
+        self.session(host.clone(), Contact::Known)
+            .get(host, path, cap)
             .await
     }
 
@@ -233,24 +293,32 @@ impl Fetcher {
             .map_err(|e| FetchError::new(FailureReason::Invalid, format!("bad path {path}: {e}")))
     }
 
-    /// Sends a request and follows its redirects and retries. Each attempt is bounded by
-    /// the timeout of `contact` (connect, headers and body); redirects and retries are
-    /// bounded in number. Waiting for politeness is deliberately not part of any timeout.
     async fn follow(
         &self,
-        contact: Contact,
-        mut method: Method,
-        mut host: Domain,
-        mut url: Url,
-        mut body: Option<Bytes>,
+        session: &Session<'_>,
+        mut request: Request,
         cap: usize,
     ) -> Result<Page, FetchError> {
-        let mut retries = 0;
-        let mut hops = 0;
+        let (mut retries, mut hops, mut waited) = (0, 0, Duration::ZERO);
+        // Until the first hop is sent only the visit's deadline applies (waiting for
+        // politeness); from then on the request's own as well.
+        let mut deadline = None;
         loop {
-            let response = self
-                .send(contact, &method, &host, &url, body.clone())
+            let host = self.hosts.host(&request.host);
+            let until = deadline.unwrap_or(session.deadline);
+            let contact = session.contact();
+            let slot = self
+                .admit(session, &host, &request.url, contact, until)
                 .await?;
+            let until = *deadline.get_or_insert_with(|| {
+                far(Instant::now(), self.timeout(contact)).min(session.deadline)
+            });
+            let sent = self.send(&request, until).await;
+            host.answered(sent.as_ref().map(|_| ()));
+            if sent.is_ok() {
+                session.answered();
+            }
+            let response = sent?;
             let status = response.status();
             if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
                 hops += 1;
@@ -260,52 +328,39 @@ impl Fetcher {
                         format!("more than {MAX_REDIRECTS} redirects"),
                     ));
                 }
-                let next = self.redirect_target(&url, response.headers())?;
-                if matches!(
-                    status,
-                    StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND | StatusCode::SEE_OTHER
-                ) {
-                    method = Method::GET;
-                    body = None;
-                }
-                (host, url) = next;
+                request = self.redirect(request, status, response.headers())?;
                 continue;
             }
             if status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE
             {
-                let wait =
-                    retry_after(response.headers()).unwrap_or(Duration::from_secs(1 << retries));
-                if retries >= self.config.max_retries || wait > self.config.max_retry_wait {
-                    return Err(FetchError::new(
-                        FailureReason::RateLimited,
-                        format!(
-                            "{status} from {host} after {retries} retries (Retry-After {wait:?})"
-                        ),
-                    ));
-                }
-                retries += 1;
-                tokio::time::sleep(wait).await;
+                let wait = self.pause(&host, response.headers(), retries, waited)?;
+                (retries, waited) = (retries + 1, waited + wait);
+                // The wait is not the server's answer time: the deadline moves with it.
+                deadline = Some(far(until, wait).min(session.deadline));
                 continue;
             }
-            let timeout = self.timeout(contact);
-            let body = match tokio::time::timeout(timeout, read_capped(response, cap)).await {
-                Ok(Ok(body)) => body,
-                Ok(Err(BodyError::TooLarge { cap })) => {
-                    return Err(FetchError::new(
-                        FailureReason::TooLarge,
-                        format!("{url} is larger than {cap} bytes"),
-                    ))
-                }
-                Ok(Err(BodyError::Transport(e))) => return Err(classify(&e, &url)),
-                Err(_) => {
-                    return Err(FetchError::new(
-                        FailureReason::Timeout,
-                        format!("{url} body not complete within {timeout:?}"),
-                    ))
-                }
-            };
-            return Ok(Page { status, host, body });
+            let body = self.read_body(response, cap, until, &request.url).await?;
+            return Ok(Page {
+                status,
+                host: request.host,
+                body,
+                _slot: slot,
+            });
         }
+    }
+
+    /// Waits until one hop may be sent: past the [gates](Self::gate), for the host's
+    /// next slot and a global one.
+    async fn admit(
+        &self,
+        session: &Session<'_>,
+        host: &Host,
+        url: &Url,
+        contact: Contact,
+        deadline: Instant,
+    ) -> Result<Slot, FetchError> {
+        self.gate(session, host, url).await?;
+        host.admit(self.hosts.pool(contact), deadline).await
     }
 
     fn timeout(&self, contact: Contact) -> Duration {
@@ -315,27 +370,165 @@ impl Fetcher {
         }
     }
 
+    /// The gates of one hop: no request to an excluded or (another name than the visit's)
+    /// opted-out host, nor one that did not answer repeatedly; the host's robots.txt is
+    /// read first and must allow the path.
+    async fn gate(&self, session: &Session<'_>, host: &Host, url: &Url) -> Result<(), FetchError> {
+        let path = &url[url::Position::BeforePath..];
+        if let Some(refusal) = self.hosts.refusal(&host.name, &session.origin) {
+            return Err(FetchError::refused(refusal, path));
+        }
+        host.check_reachable()?;
+        if url.path() != "/robots.txt" {
+            match host.robots(self.read_robots(session, &host.name)).await? {
+                RobotsAnswer::Unavailable(e) => return Err(e.clone()),
+                RobotsAnswer::Rules(rules) if !rules.allows(path) => {
+                    let refusal = Refusal {
+                        host: host.name.clone(),
+                        how: crate::outcome::OptOut::Robots,
+                    };
+                    return Err(FetchError::refused(refusal, path));
+                }
+                RobotsAnswer::Rules(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// `host`'s robots.txt (RFC 9309): rules when it is served, "allow all" when it is
+    /// missing (4xx), unavailable on a server error or when it cannot be fetched.
+    fn read_robots<'s>(
+        &'s self,
+        session: &'s Session<'_>,
+        host: &Domain,
+    ) -> Pin<Box<dyn Future<Output = Result<RobotsAnswer, FetchError>> + Send + 's>> {
+        let host = host.clone();
+        Box::pin(async move {
+            let request = Request {
+                method: Method::GET,
+                url: self.url(&host, "/robots.txt")?,
+                host,
+                body: None,
+            };
+            let page = match self.follow(session, request, robots::ROBOTS_CAP).await {
+                Ok(page) => page,
+                Err(e) if e.reason == FailureReason::Local => return Err(e),
+                Err(e) => return Ok(RobotsAnswer::Unavailable(e)),
+            };
+            Ok(if page.status.is_success() {
+                RobotsAnswer::Rules(Robots::parse(&self.config.user_agent, &page.body))
+            } else if page.status.is_server_error() {
+                RobotsAnswer::Unavailable(FetchError::new(
+                    FailureReason::HttpStatus,
+                    format!("robots.txt answered {}; not crawled this run", page.status),
+                ))
+            } else {
+                RobotsAnswer::Rules(Robots::allow_all())
+            })
+        })
+    }
+
+    /// A 429 or 503: the host is held off for its `Retry-After` (remembered for every
+    /// later request to it, at most `max_retry_wait`), and this request waits as long if
+    /// its retries and its waiting budget (`max_retry_wait` in total) allow. Returns the
+    /// wait.
+    fn pause(
+        &self,
+        host: &Host,
+        headers: &HeaderMap,
+        retries: u32,
+        waited: Duration,
+    ) -> Result<Duration, FetchError> {
+        let budget = self.config.max_retry_wait;
+        let wait = retry_after(headers).unwrap_or(Duration::from_secs(1 << retries.min(10)));
+        host.hold_off(far(Instant::now(), wait.min(budget)));
+        if retries >= self.config.max_retries || waited.saturating_add(wait) > budget {
+            return Err(FetchError::new(
+                FailureReason::RateLimited,
+                format!(
+                    "{} asked to wait {wait:?} after {retries} retries and {waited:?} of waiting; \
+                     beyond the request's budget of {budget:?}",
+                    host.name
+                ),
+            ));
+        }
+        Ok(wait)
+    }
+
     async fn send(
         &self,
-        contact: Contact,
-        method: &Method,
-        host: &Domain,
-        url: &Url,
-        body: Option<Bytes>,
+        request: &Request,
+        deadline: Instant,
     ) -> Result<reqwest::Response, FetchError> {
-        let _slot = self.politeness.acquire(host, contact).await;
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let mut request = self
-            .client
-            .request(method.clone(), url.clone())
-            .timeout(self.timeout(contact));
-        if let Some(body) = body {
-            request = request
+        let url = &request.url;
+        let mut builder = self.client.request(request.method.clone(), url.clone());
+        if let Some(body) = &request.body {
+            builder = builder
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(body);
+                .body(body.clone());
         }
-        tracing::trace!(%method, %url, "request");
-        request.send().await.map_err(|e| classify(&e, url))
+        tracing::trace!(method = %request.method, %url, "request");
+        match tokio::time::timeout_at(deadline, builder.send()).await {
+            Ok(sent) => sent.map_err(|e| classify(&e, url)),
+            Err(_) => Err(self.timed_out(url)),
+        }
+    }
+
+    async fn read_body(
+        &self,
+        response: reqwest::Response,
+        cap: usize,
+        deadline: Instant,
+        url: &Url,
+    ) -> Result<Bytes, FetchError> {
+        match tokio::time::timeout_at(deadline, read_capped(response, cap)).await {
+            Ok(Ok(body)) => Ok(body),
+            Ok(Err(BodyError::TooLarge { cap })) => Err(FetchError::new(
+                FailureReason::TooLarge,
+                format!("{url} is larger than {cap} bytes"),
+            )),
+            Ok(Err(BodyError::Transport(e))) => Err(classify_body(&e, url)),
+            Err(_) => Err(self.timed_out(url)),
+        }
+    }
+
+    fn timed_out(&self, url: &Url) -> FetchError {
+        FetchError::new(
+            FailureReason::Timeout,
+            format!(
+                "{url} not complete within --timeout {:?} (redirects and waits included) or the visit's deadline",
+                self.config.timeout
+            ),
+        )
+    }
+
+    /// The next hop of a redirect; 301, 302 and 303 turn a POST into a GET.
+    fn redirect(
+        &self,
+        request: Request,
+        status: StatusCode,
+        headers: &HeaderMap,
+    ) -> Result<Request, FetchError> {
+        let (host, url) = self.redirect_target(&request.url, headers)?;
+        let keep_method = !matches!(
+            status,
+            StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND | StatusCode::SEE_OTHER
+        );
+        Ok(if keep_method {
+            Request {
+                host,
+                url,
+                ..request
+            }
+        } else {
+            Request {
+                method: Method::GET,
+                host,
+                url,
+                body: None,
+            }
+        })
     }
 
     /// Where a redirect points, if we may follow it: http(s) only, a valid public
@@ -383,6 +576,68 @@ impl Fetcher {
     }
 }
 
+impl Session<'_> {
+    /// The name this visit is to.
+    pub fn origin(&self) -> &Domain {
+        &self.origin
+    }
+
+    /// How the next request is made: a probe until something was answered.
+    fn contact(&self) -> Contact {
+        if self.probing.load(Ordering::Relaxed) {
+            Contact::Probe
+        } else {
+            Contact::Known
+        }
+    }
+
+    fn answered(&self) {
+        self.probing.store(false, Ordering::Relaxed);
+    }
+
+    pub async fn get(&self, host: &Domain, path: &str, cap: usize) -> Result<Page, FetchError> {
+        self.send(Method::GET, host, path, None, cap).await
+    }
+
+    pub async fn post_json(
+        &self,
+        host: &Domain,
+        path: &str,
+        json: &serde_json::Value,
+        cap: usize,
+    ) -> Result<Page, FetchError> {
+        let body = serde_json::to_vec(json).expect("JSON values serialize");
+        self.send(Method::POST, host, path, Some(Bytes::from(body)), cap)
+            .await
+    }
+
+    /// Whether a server may file its numbers under `name` (a name it claims): only if a
+    /// visit to `name` would be let through, which reads `name`'s robots.txt if it was not
+    /// read yet, and sends nothing else.
+    pub async fn may_claim(&self, name: &Domain) -> Result<(), FetchError> {
+        let host = self.fetcher.hosts.host(name);
+        let url = self.fetcher.url(name, "/.well-known/nodeinfo")?;
+        self.fetcher.gate(self, &host, &url).await
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        host: &Domain,
+        path: &str,
+        body: Option<Bytes>,
+        cap: usize,
+    ) -> Result<Page, FetchError> {
+        let request = Request {
+            method,
+            url: self.fetcher.url(host, path)?,
+            host: host.clone(),
+            body,
+        };
+        self.fetcher.follow(self, request, cap).await
+    }
+}
+
 /// The resolver of a crawl: every name to `--connect-to`, else through `--dns-server`,
 /// else through the system's resolver.
 fn resolver(config: &FetchConfig) -> anyhow::Result<GuardedResolver> {
@@ -400,10 +655,32 @@ fn resolver(config: &FetchConfig) -> anyhow::Result<GuardedResolver> {
 }
 
 /// `Retry-After` in seconds (HTTP dates are treated as "soon": servers that send them
-/// are rare and a date far ahead would be refused by the wait cap anyway).
+/// are rare and a date far ahead would be refused by the wait cap anyway). Any u64 is
+/// safe: the wait is capped before it is added to a clock.
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     value.parse::<u64>().ok().map(Duration::from_secs)
+}
+
+/// `from + wait`, or a century ahead where that would overflow the clock (remote input
+/// decides `wait`).
+fn far(from: Instant, wait: Duration) -> Instant {
+    from.checked_add(wait)
+        .or_else(|| from.checked_add(Duration::from_secs(100 * 365 * 86_400)))
+        .unwrap_or(from)
+}
+
+/// Sorts an error while reading a body: the server answered, so what is not a timeout or
+/// our own shortage is a protocol error (cut short, bad chunking, bad compression).
+fn classify_body(error: &reqwest::Error, url: &Url) -> FetchError {
+    let detail = format!("{url}: {}", error_chain(error));
+    if out_of_local_resources(error) {
+        FetchError::new(FailureReason::Local, detail)
+    } else if error.is_timeout() {
+        FetchError::new(FailureReason::Timeout, detail)
+    } else {
+        FetchError::new(FailureReason::Protocol, detail)
+    }
 }
 
 /// Sorts a transport error into the summary's categories.
@@ -421,6 +698,16 @@ fn classify(error: &reqwest::Error, url: &Url) -> FetchError {
         if let Some(tls) = e.downcast_ref::<rustls::Error>() {
             let detail = format!("{url}: {}", trust::tls_failure(tls));
             return FetchError::new(FailureReason::Tls, detail);
+        }
+        // The server answered, but not in HTTP: a garbage status line, HTTP/0.9, an
+        // invalid Content-Length.
+        if e.downcast_ref::<hyper::Error>()
+            .is_some_and(hyper::Error::is_parse)
+        {
+            return FetchError::new(
+                FailureReason::Protocol,
+                format!("{url}: {}", error_chain(error)),
+            );
         }
     }
     let detail = format!("{url}: {}", error_chain(error));

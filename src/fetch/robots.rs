@@ -1,5 +1,5 @@
-//! robots.txt: the first thing asked of every server, and its answer is final for the
-//! run.
+//! robots.txt: the first thing asked of every host (also one reached only through a
+//! redirect), and its answer is final for the run (kept by [`super::host::Host`]).
 //!
 //! Rules for our product token (the user agent up to its first `/`, e.g. `fedicensus`)
 //! apply, else those for `*`. A missing robots.txt (4xx) allows everything; an
@@ -11,6 +11,9 @@
 use std::time::Duration;
 
 use texting_robots::Robot;
+
+/// robots.txt bodies are read up to this size (decoded bytes).
+pub const ROBOTS_CAP: usize = 512 * 1024;
 
 /// A longer Crawl-delay is capped: a visit needs only a handful of requests.
 pub const MAX_CRAWL_DELAY: Duration = Duration::from_secs(10);
@@ -36,7 +39,9 @@ impl Robots {
         self.rules.as_ref().is_none_or(|r| r.allowed(path))
     }
 
-    /// The pause the server asks for between requests, capped.
+    /// The pause the server asks for between requests, capped. The value is remote
+    /// input: it is clamped before it becomes a `Duration`, so `1e30`, `NaN` or `-1` cannot
+    /// overflow (a negative or non-number delay is ignored, an infinite one capped).
     pub fn crawl_delay(&self) -> Option<Duration> {
         let secs = self.rules.as_ref()?.delay?;
         // A delay too long for a `Duration` (or infinite) is just very long: capped,
@@ -83,6 +88,22 @@ mod tests {
     fn crawl_delay_is_capped_and_garbage_allows() {
         let slow = Robots::parse(UA, b"User-agent: *\nCrawl-delay: 3600\n");
         assert_eq!(slow.crawl_delay(), Some(MAX_CRAWL_DELAY));
+        for huge in ["1e30", "18446744073709551616", "inf", "3.4e38", "1e39"] {
+            let robots = Robots::parse(
+                UA,
+                format!("User-agent: *\nCrawl-delay: {huge}\n").as_bytes(),
+            );
+            assert_eq!(robots.crawl_delay(), Some(MAX_CRAWL_DELAY), "{huge}");
+        }
+        for ignored in ["NaN", "-5", "0", "-inf", "soon"] {
+            let robots = Robots::parse(
+                UA,
+                format!("User-agent: *\nCrawl-delay: {ignored}\n").as_bytes(),
+            );
+            assert_eq!(robots.crawl_delay(), None, "{ignored}");
+        }
+        let half = Robots::parse(UA, b"User-agent: *\nCrawl-delay: 0.5\n");
+        assert_eq!(half.crawl_delay(), Some(Duration::from_millis(500)));
         let garbage = Robots::parse(UA, &[0xff, 0xfe, 0x00, b'\n']);
         assert!(garbage.allows("/"));
         assert_eq!(product_token("mybot"), "mybot");

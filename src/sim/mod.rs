@@ -6,7 +6,7 @@
 //! `payloads` (response bodies per software), [`server`] (the HTTP side and its request
 //! log), `tls` (its test CA and per-host certificates) and [`dns`] (a DNS server for
 //! the simulated names). The main types are re-exported here: [`World`], [`SimServer`],
-//! [`Kind`], [`Behaviour`], [`NetShape`], [`Truth`], [`SimHandle`], [`RequestRecord`], [`serve`],
+//! [`Kind`], [`Behaviour`], [`RawAnswer`], [`NetShape`], [`Truth`], [`SimHandle`], [`RequestRecord`], [`serve`],
 //! [`serve_http`], [`serve_https`] and [`bind_port_443`].
 
 pub mod dns;
@@ -20,4 +20,4 @@ pub mod world;
 pub use scenarios::NetShape;
 pub use server::{bind_port_443, serve, serve_http, serve_https, RequestRecord, SimHandle};
 pub use truth::{normalize_domain, Truth};
-pub use world::{Behaviour, Kind, SimServer, World};
+pub use world::{Behaviour, Kind, RawAnswer, SimServer, World};

@@ -62,6 +62,20 @@ pub(crate) fn nodeinfo_docs(s: &SimServer) -> &'static [NodeInfoDoc] {
 }
 
 pub(crate) fn well_known(s: &SimServer, host: &str) -> Value {
+    if let Some(n) = s.find(|b| match b {
+        Behaviour::ManyNodeInfoLinks(n) => Some(*n),
+        _ => None,
+    }) {
+        let links: Vec<Value> = (0..n)
+            .map(|i| {
+                json!({
+                    "rel": "http://nodeinfo.diaspora.software/ns/schema/2.0",
+                    "href": format!("https://{host}/nodeinfo/missing-{i}"),
+                })
+            })
+            .collect();
+        return json!({ "links": links });
+    }
     let links: Vec<Value> = nodeinfo_docs(s)
         .iter()
         .map(|d| {
@@ -199,11 +213,20 @@ fn title(kind: Kind) -> &'static str {
     }
 }
 
+/// The name the instance API gives: the server's own, unless it claims another.
+fn claimed_name(s: &SimServer) -> &str {
+    s.find(|b| match b {
+        Behaviour::ClaimsDomain(name) => Some(name.as_str()),
+        _ => None,
+    })
+    .unwrap_or(&s.domain)
+}
+
 /// `/api/v1/instance`.
 pub(crate) fn instance_v1(s: &SimServer, host: &str) -> Value {
     let uri = match s.kind {
-        Kind::Pleroma | Kind::Akkoma => format!("https://{}", s.domain),
-        _ => s.domain.clone(),
+        Kind::Pleroma | Kind::Akkoma => format!("https://{}", claimed_name(s)),
+        _ => claimed_name(s).to_owned(),
     };
     json!({
         "uri": uri,
@@ -231,7 +254,7 @@ pub(crate) fn instance_v1(s: &SimServer, host: &str) -> Value {
 /// `/api/v2/instance`; `domain` names the apex of a split server.
 pub(crate) fn instance_v2(s: &SimServer, host: &str) -> Value {
     json!({
-        "domain": s.domain,
+        "domain": claimed_name(s),
         "title": title(s.kind),
         "version": api_version(s.kind),
         "source_url": format!("https://example.org/{}", s.kind.software_name()),
@@ -344,8 +367,13 @@ pub(crate) fn lemmy_federated<'w>(
     json!({ "federated_instances": { "linked": linked, "allowed": [], "blocked": blocked } })
 }
 
-pub(crate) fn robots(s: &SimServer) -> Option<&'static str> {
-    if s.has(&Behaviour::RobotsDisallowAll) {
+pub(crate) fn robots(s: &SimServer) -> Option<&str> {
+    if let Some(text) = s.find(|b| match b {
+        Behaviour::RobotsTxt(text) => Some(text.as_str()),
+        _ => None,
+    }) {
+        Some(text)
+    } else if s.has(&Behaviour::RobotsDisallowAll) {
         Some("User-agent: *\nDisallow: /\n")
     } else if s.has(&Behaviour::RobotsDisallowFedicensus) {
         Some("User-agent: fedicensus\nDisallow: /\n\nUser-agent: *\nDisallow:\n")

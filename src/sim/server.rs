@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
@@ -27,7 +28,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde::Deserialize;
 use serde_json::json;
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_rustls::TlsAcceptor;
@@ -53,6 +54,8 @@ pub struct RequestRecord {
 struct Current {
     world: World,
     index: HostIndex,
+    /// Some server answers raw bytes, so each connection's request head is peeked first.
+    raw: bool,
 }
 
 impl Current {
@@ -63,7 +66,11 @@ impl Current {
         for (entry, bytes) in world.servers.iter().filter_map(SimServer::peer_flood) {
             payloads::peer_flood(entry, bytes);
         }
-        Current { world, index }
+        let raw = world.servers.iter().any(|s| {
+            s.find(|b| matches!(b, Behaviour::Raw(_)).then_some(()))
+                .is_some()
+        });
+        Current { world, index, raw }
     }
 
     fn find(&self, host: &str) -> Option<&SimServer> {
@@ -76,6 +83,9 @@ struct Shared {
     log: Mutex<Vec<RequestRecord>>,
     /// Requests per rate-limited server domain since the last world swap.
     hits: Mutex<HashMap<String, u32>>,
+    /// Bodies being streamed now, and the most at once ([`Behaviour::PaddedPeers`]).
+    streaming: AtomicUsize,
+    most_streaming: AtomicUsize,
 }
 
 /// A poisoned lock only means another request panicked mid-update; the data is still usable.
@@ -138,6 +148,11 @@ impl SimHandle {
         lock(&self.shared.log).clear();
     }
 
+    /// The most [`Behaviour::PaddedPeers`] bodies that were streaming at the same time.
+    pub fn most_bodies_streaming(&self) -> usize {
+        self.shared.most_streaming.load(Ordering::SeqCst)
+    }
+
     /// Stop serving now (dropping the handle does the same).
     pub fn shutdown(self) {}
 }
@@ -173,6 +188,8 @@ fn start(world: World, listener: TcpListener, ca: Option<Arc<TestCa>>) -> io::Re
         current: RwLock::new(Arc::new(Current::new(world))),
         log: Mutex::new(Vec::new()),
         hits: Mutex::new(HashMap::new()),
+        streaming: AtomicUsize::new(0),
+        most_streaming: AtomicUsize::new(0),
     });
     let ca_pem = ca.as_ref().map(|ca| ca.pem().to_owned());
     let tls = match ca {
@@ -246,10 +263,68 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, tls: Option<Tls
                         serve_connection(stream, shared, h2).await;
                     }
                 }
-                None => serve_connection(stream, shared, false).await,
+                None => {
+                    let mut stream = stream;
+                    if shared.current().raw && answered_raw(&shared, &mut stream).await {
+                        return;
+                    }
+                    serve_connection(stream, shared, false).await;
+                }
             }
         });
     }
+}
+
+/// Peeks at a plain HTTP connection's request head and, if it is for a server that answers
+/// raw bytes, logs the request, sends them and closes. Returns whether it did. (Raw
+/// answers are for plain connections only: over TLS the head cannot be peeked at.)
+async fn answered_raw(shared: &Shared, stream: &mut tokio::net::TcpStream) -> bool {
+    let mut buf = vec![0u8; 8192];
+    let mut head = String::new();
+    for _ in 0..200 {
+        let Ok(n) = stream.peek(&mut buf).await else {
+            return false;
+        };
+        head = String::from_utf8_lossy(&buf[..n]).into_owned();
+        if n == 0 || n == buf.len() || head.contains("\r\n\r\n") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let header = |name: &str| {
+        head.lines().find_map(|l| {
+            let (key, value) = l.split_once(':')?;
+            key.eq_ignore_ascii_case(name)
+                .then(|| value.trim().to_owned())
+        })
+    };
+    let host = header("host")
+        .unwrap_or_default()
+        .split(':')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let current = shared.current();
+    let Some(answer) = current.find(&host).and_then(|s| {
+        s.find(|b| match b {
+            Behaviour::Raw(answer) => Some(*answer),
+            _ => None,
+        })
+    }) else {
+        return false;
+    };
+    let mut request_line = head.lines().next().unwrap_or_default().split(' ');
+    lock(&shared.log).push(RequestRecord {
+        host,
+        method: request_line.next().unwrap_or_default().to_owned(),
+        path: request_line.next().unwrap_or_default().to_owned(),
+        at: Instant::now(),
+        user_agent: header("user-agent"),
+    });
+    // Errors mean the client already hung up.
+    let _ = stream.write_all(answer.bytes()).await;
+    let _ = stream.shutdown().await;
+    true
 }
 
 /// HTTP/2 when the client chose it by ALPN, else HTTP/1.1.
@@ -322,15 +397,53 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> io::Result<Respo
         tokio::time::sleep(Duration::from_secs(3600)).await;
         return Err(dead());
     }
-    if shared.rate_limited(server) {
-        return Ok((
-            StatusCode::TOO_MANY_REQUESTS,
-            [(header::RETRY_AFTER, "1")],
-            Json(json!({ "error": "Too many requests" })),
-        )
-            .into_response());
+    if let Some(wait) = server.find(|b| match b {
+        Behaviour::RetryAfterAlways(wait) => Some(*wait),
+        _ => None,
+    }) {
+        if req.uri().path() != "/robots.txt" {
+            return Ok(too_many_requests(&wait.to_string()));
+        }
     }
-    Ok(respond(&current, server, &host, req).await)
+    if shared.rate_limited(server) {
+        return Ok(too_many_requests("1"));
+    }
+    if let Some(hop) = slow_redirect(server, &req).await {
+        return Ok(hop);
+    }
+    Ok(respond(&shared, &current, server, &host, req).await)
+}
+
+fn too_many_requests(retry_after: &str) -> Response {
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [(header::RETRY_AFTER, retry_after.to_owned())],
+        Json(json!({ "error": "Too many requests" })),
+    )
+        .into_response()
+}
+
+/// [`Behaviour::SlowRedirects`]: after the delay, a redirect to the next hop, until the
+/// last one, which is answered normally.
+async fn slow_redirect(s: &SimServer, req: &Request<Incoming>) -> Option<Response> {
+    let (hops, delay_ms) = s.find(|b| match b {
+        Behaviour::SlowRedirects { hops, delay_ms } => Some((*hops, *delay_ms)),
+        _ => None,
+    })?;
+    if req.uri().path() == "/robots.txt" {
+        return None;
+    }
+    let hop: u32 = req
+        .uri()
+        .query()
+        .and_then(|q| q.strip_prefix("hop="))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+    (hop < hops).then(|| {
+        let location = format!("{}?hop={}", req.uri().path(), hop + 1);
+        (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
+    })
 }
 
 fn html(status: StatusCode, heading: &str, text: &str) -> Response {
@@ -350,14 +463,20 @@ async fn off_worker(build: fn() -> Bytes) -> Bytes {
     tokio::task::spawn_blocking(build).await.unwrap_or_default()
 }
 
-async fn respond(current: &Current, s: &SimServer, host: &str, req: Request<Incoming>) -> Response {
+async fn respond(
+    shared: &Arc<Shared>,
+    current: &Current,
+    s: &SimServer,
+    host: &str,
+    req: Request<Incoming>,
+) -> Response {
     let path = req.uri().path().to_owned();
     if s.has(&Behaviour::Gone410) {
         return html(StatusCode::GONE, "410 Gone", "This server has shut down.");
     }
     if path == "/robots.txt" {
         return match payloads::robots(s) {
-            Some(robots) => robots.into_response(),
+            Some(robots) => robots.to_owned().into_response(),
             None => html(
                 StatusCode::NOT_FOUND,
                 "404 Not Found",
@@ -365,7 +484,13 @@ async fn respond(current: &Current, s: &SimServer, host: &str, req: Request<Inco
             ),
         };
     }
-    if let Some(web) = s.web_domain().filter(|_| host == s.domain) {
+    let redirect_to = s.web_domain().filter(|_| host == s.domain).or_else(|| {
+        s.find(|b| match b {
+            Behaviour::RedirectTo(to) => Some(to.as_str()),
+            _ => None,
+        })
+    });
+    if let Some(web) = redirect_to {
         let rest = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
         let location = format!("https://{web}{rest}");
         return (
@@ -408,6 +533,10 @@ async fn respond(current: &Current, s: &SimServer, host: &str, req: Request<Inco
         ("GET", "/api/v1/instance/peers") if s.kind == Kind::GoToSocial => {
             json_error(StatusCode::UNAUTHORIZED, "Unauthorized: peers are hidden")
         }
+        ("GET", "/api/v1/instance/peers") if v1 && padded_peers(s).is_some() => {
+            let (bytes, chunk_ms) = padded_peers(s).unwrap_or_default();
+            stream_padding(shared.clone(), bytes, chunk_ms)
+        }
         ("GET", "/api/v1/instance/peers") if v1 && s.has(&Behaviour::OversizedPeers) => {
             raw_json(off_worker(payloads::oversized_peers).await)
         }
@@ -423,6 +552,50 @@ async fn respond(current: &Current, s: &SimServer, host: &str, req: Request<Inco
         _ if v1 => json_error(StatusCode::NOT_FOUND, "Record not found"),
         _ => html(StatusCode::NOT_FOUND, "404 Not Found", "Nothing here."),
     }
+}
+
+fn padded_peers(s: &SimServer) -> Option<(usize, u64)> {
+    s.find(|b| match b {
+        Behaviour::PaddedPeers { bytes, chunk_ms } => Some((*bytes, *chunk_ms)),
+        _ => None,
+    })
+}
+
+/// A chunked body of `bytes` spaces, 64 KiB every `chunk_ms`, counted in the streaming
+/// gauge while it lasts (until the client has it all or hangs up).
+fn stream_padding(shared: Arc<Shared>, bytes: usize, chunk_ms: u64) -> Response {
+    const CHUNK: usize = 64 * 1024;
+    struct Streaming(Arc<Shared>);
+    impl Drop for Streaming {
+        fn drop(&mut self) {
+            self.0.streaming.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+    let now = shared.streaming.fetch_add(1, Ordering::SeqCst) + 1;
+    shared.most_streaming.fetch_max(now, Ordering::SeqCst);
+    // The gauge drops as the last chunk is handed over (or when the client hangs up), so
+    // a client that starts its next request once it has a body never sees an overlap.
+    let guard = Some(Streaming(shared));
+    let chunks =
+        futures_util::stream::unfold((bytes, guard), move |(left, mut guard)| async move {
+            if left == 0 {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(chunk_ms)).await;
+            let n = left.min(CHUNK);
+            if n == left {
+                guard.take();
+            }
+            Some((
+                Ok::<_, io::Error>(Bytes::from(vec![b' '; n])),
+                (left - n, guard),
+            ))
+        });
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        Body::from_stream(chunks),
+    )
+        .into_response()
 }
 
 /// A [`Behaviour::PeerFlood`] body (built with the world), Lemmy's wrapped as its

@@ -12,11 +12,18 @@
 //! spaces, empty, over 253 characters) is rejected. A split domain's web name is the same
 //! server as its apex.
 //!
-//! Classification, first match wins: dead or hanging → failed; 410 everywhere or robots.txt
-//! disallowing `fedicensus` → opted out; no NodeInfo (plain website, or a name the sim does
-//! not know, which gets the sim's 404 page) → not fediverse; oversized NodeInfo or a gzip
-//! bomb → failed; `metadata.private` → opted out; otherwise counted (a rate-limited server
-//! counts: it answers after `Retry-After`; an oversized peer list does not stop the count).
+//! Classification, first match wins: dead, hanging, answering raw non-HTTP bytes, always
+//! 429, or redirecting slowly (the sim's chains are built to outlast a request's
+//! `--timeout`) → failed; 410 everywhere or robots.txt disallowing `fedicensus` → opted
+//! out; redirecting everything to another name → that name is reached instead (like a
+//! peer) and this one is not counted; no NodeInfo (plain website, or a name the sim does
+//! not know, which gets the sim's 404 page) → not fediverse; oversized NodeInfo, a gzip
+//! bomb or only dead NodeInfo links → failed; `metadata.private` → opted out; otherwise
+//! counted (a rate-limited server counts: it answers after `Retry-After`; an oversized or
+//! padded peer list does not stop the count). A counted server that claims another name
+//! is counted under it when the name lies under its registrable domain and is not a world
+//! server that opts out. `--exclude` is the crawler's, not the world's: tests that use it
+//! state what changes.
 //!
 //! Numbers of a counted server: NodeInfo usage first; where NodeInfo lacks a field, the
 //! Mastodon API fills it (`/api/v1/instance` `stats.user_count` → users,
@@ -34,7 +41,7 @@
 
 use std::collections::{BTreeSet, VecDeque};
 
-use super::payloads::nodeinfo_has_active;
+use super::payloads::{self, nodeinfo_has_active};
 use super::world::{Behaviour, HostIndex, Kind, SimServer, World};
 
 /// The census an honest crawler produces for a world.
@@ -115,6 +122,32 @@ enum Outcome<'w> {
     OptedOut,
     NotFediverse,
     Failed,
+    RedirectsTo(&'w str),
+}
+
+/// Whether `s` never answers a visit usefully, whatever it serves.
+fn hostile_failure(s: &SimServer) -> bool {
+    s.has(&Behaviour::Dead)
+        || s.has(&Behaviour::Hang)
+        || s.find(|b| {
+            matches!(
+                b,
+                Behaviour::Raw(_)
+                    | Behaviour::RetryAfterAlways(_)
+                    | Behaviour::SlowRedirects { .. }
+                    | Behaviour::ManyNodeInfoLinks(_)
+            )
+            .then_some(())
+        })
+        .is_some()
+}
+
+/// Whether `s`'s robots.txt keeps `fedicensus` from its NodeInfo.
+fn robots_opt_out(s: &SimServer) -> bool {
+    payloads::robots(s).is_some_and(|text| {
+        !crate::fetch::robots::Robots::parse("fedicensus", text.as_bytes())
+            .allows("/.well-known/nodeinfo")
+    })
 }
 
 fn outcome(server: Option<&SimServer>) -> Outcome<'_> {
@@ -122,14 +155,15 @@ fn outcome(server: Option<&SimServer>) -> Outcome<'_> {
         return Outcome::NotFediverse;
     };
     let any = |bs: &[Behaviour]| bs.iter().any(|b| s.has(b));
-    if any(&[Behaviour::Dead, Behaviour::Hang]) {
+    if hostile_failure(s) {
         Outcome::Failed
-    } else if any(&[
-        Behaviour::Gone410,
-        Behaviour::RobotsDisallowAll,
-        Behaviour::RobotsDisallowFedicensus,
-    ]) {
+    } else if s.has(&Behaviour::Gone410) || robots_opt_out(s) {
         Outcome::OptedOut
+    } else if let Some(to) = s.find(|b| match b {
+        Behaviour::RedirectTo(to) => Some(to.as_str()),
+        _ => None,
+    }) {
+        Outcome::RedirectsTo(to)
     } else if s.kind == Kind::NotFediverse {
         Outcome::NotFediverse
     } else if any(&[Behaviour::OversizedNodeInfo, Behaviour::GzipBomb]) {
@@ -142,6 +176,28 @@ fn outcome(server: Option<&SimServer>) -> Outcome<'_> {
 }
 
 impl World {
+    /// The name `s` is counted under: its claim if that may be counted (module docs).
+    fn counted_name(&self, index: &HostIndex, s: &SimServer) -> String {
+        use crate::domain::Domain;
+        let claim = s.find(|b| match b {
+            Behaviour::ClaimsDomain(name) => Domain::parse(name).ok(),
+            _ => None,
+        });
+        let own = Domain::parse(&s.domain).ok();
+        match (claim, own) {
+            (Some(claim), Some(own))
+                if claim.registrable() == own.registrable()
+                    && !index.find(self, claim.as_str()).is_some_and(|c| {
+                        matches!(outcome(Some(c)), Outcome::OptedOut)
+                            || c.has(&Behaviour::NodeInfoPrivate)
+                    }) =>
+            {
+                claim.to_string()
+            }
+            _ => s.domain.clone(),
+        }
+    }
+
     /// The census an honest crawler must produce; rules in the module docs.
     pub fn truth(&self) -> Truth {
         let index = HostIndex::new(self);
@@ -173,9 +229,15 @@ impl World {
                     truth.failed.insert(domain);
                     continue;
                 }
+                Outcome::RedirectsTo(to) => {
+                    if let Some(d) = canonical(to).filter(|d| reached.insert(d.clone())) {
+                        queue.push_back(d);
+                    }
+                    continue;
+                }
                 Outcome::Counted(s) => s,
             };
-            truth.counted.insert(domain);
+            truth.counted.insert(self.counted_name(&index, s));
             let usage = reported_usage(s);
             truth.users_total += usage.users_total;
             truth.active_month += usage.active_month;

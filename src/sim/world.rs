@@ -1,7 +1,8 @@
 //! The simulated fediverse as plain data, plus the hand-built [`World::standard`] scenario.
 //!
 //! Types: [`World`] (servers and seed spellings), [`SimServer`] (one server's ground truth),
-//! [`Kind`] (which software it imitates), [`Behaviour`] (quirks and failure modes) and the
+//! [`Kind`] (which software it imitates), [`Behaviour`] (quirks and failure modes, hostile
+//! ones included), [`RawAnswer`] (answers that are not HTTP) and the
 //! crate-internal [`HostIndex`] (host name → server, shared by the HTTP side and the truth).
 //! Everything is `Clone + Debug` so tests and the demo can build worlds and edit them between
 //! simulated days.
@@ -145,6 +146,60 @@ pub enum Behaviour {
     WellKnownLinksObject,
     /// The NodeInfo href points somewhere unusual (`/api/nodeinfo`).
     NodeInfoAtOddPath,
+    /// robots.txt is this text (e.g. a hostile `Crawl-delay`).
+    RobotsTxt(String),
+    /// Every path but robots.txt answers `301` to the same path on this host.
+    RedirectTo(String),
+    /// The instance API names this as the server's `domain` (v2) and `uri` (v1).
+    ClaimsDomain(String),
+    /// Every request gets these bytes instead of an HTTP response (see [`RawAnswer`]).
+    Raw(RawAnswer),
+    /// Every path but robots.txt first redirects to itself `hops` times (`?hop=N`), each
+    /// answer taking `delay_ms`.
+    SlowRedirects { hops: u32, delay_ms: u64 },
+    /// Every path but robots.txt answers 429 with `Retry-After: N`.
+    RetryAfterAlways(u64),
+    /// `/.well-known/nodeinfo` lists this many NodeInfo links, none of which exists.
+    ManyNodeInfoLinks(usize),
+    /// The peers endpoint streams a body of this many bytes of padding (no peers), a
+    /// 64 KiB chunk every `chunk_ms`; the sim counts such bodies streaming at once.
+    PaddedPeers { bytes: usize, chunk_ms: u64 },
+}
+
+/// A server that answers, but not in HTTP/1.1 (the reason `protocol` of the crawler).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RawAnswer {
+    /// A `Content-Length` of 1,000 and 10 bytes of body, then the connection closes.
+    TruncatedBody,
+    /// `Content-Length: banana`.
+    BadContentLength,
+    /// A bare body without status line or headers, as HTTP/0.9 servers answered.
+    Http09,
+    /// A status line that is not one.
+    GarbageStatus,
+}
+
+impl RawAnswer {
+    pub const ALL: [RawAnswer; 4] = [
+        RawAnswer::TruncatedBody,
+        RawAnswer::BadContentLength,
+        RawAnswer::Http09,
+        RawAnswer::GarbageStatus,
+    ];
+
+    /// The bytes sent back, whatever was asked.
+    pub fn bytes(self) -> &'static [u8] {
+        match self {
+            RawAnswer::TruncatedBody => {
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\nUser-agent"
+            }
+            RawAnswer::BadContentLength => {
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: banana\r\n\r\nUser-agent: *\n"
+            }
+            RawAnswer::Http09 => b"User-agent: *\nDisallow:\n",
+            RawAnswer::GarbageStatus => b"\x16\x03\x01 garbage \x00\xff\r\n\r\n",
+        }
+    }
 }
 
 /// One simulated server: its identity, its true numbers and how it misbehaves.
@@ -248,6 +303,11 @@ impl SimServer {
         self.behaviour.iter().find_map(pick).unwrap_or(0)
     }
 
+    /// The first behaviour `pick` selects, e.g. `s.find(|b| match b { … })`.
+    pub fn find<'s, T>(&'s self, pick: impl Fn(&'s Behaviour) -> Option<T>) -> Option<T> {
+        self.behaviour.iter().find_map(pick)
+    }
+
     /// The WEB_DOMAIN of a split-domain server.
     pub fn web_domain(&self) -> Option<&str> {
         self.behaviour.iter().find_map(|b| match b {
@@ -284,7 +344,10 @@ impl SimServer {
             self.kind,
             Kind::GoToSocial | Kind::PeerTube | Kind::NotFediverse
         ) && !self.has(&Behaviour::OversizedPeers)
-            && self.peer_flood().is_none();
+            && self.peer_flood().is_none()
+            && self
+                .find(|b| matches!(b, Behaviour::PaddedPeers { .. }).then_some(()))
+                .is_none();
         if readable {
             &self.peers
         } else {

@@ -81,6 +81,17 @@ pub fn write_seeds(dir: &Path, world: &World) -> PathBuf {
     path
 }
 
+/// The `--json` summary of a crawl that must have succeeded.
+pub fn summary(output: &Output) -> serde_json::Value {
+    assert!(
+        output.status.success(),
+        "crawl failed: {}\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        String::from_utf8_lossy(&output.stdout)
+    );
+    serde_json::from_slice(&output.stdout).expect("--json prints JSON")
+}
+
 pub fn read_json(path: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap()
