@@ -243,12 +243,7 @@ fn chromium_renders_the_page() {
     for (width, name) in [(1280, "desktop"), (390, "phone")] {
         let url = harness(&dir, &html, width);
         let probe = probe(&browser, &url);
-        assert_eq!(probe.client_width, width, "{name}: the frame's width");
-        assert!(
-            probe.scroll_width <= width,
-            "{name}: the page is {} pixels wide in a {width}-pixel window",
-            probe.scroll_width
-        );
+        probe.assert_fits(name, width);
         assert_eq!(probe.links.len(), 10, "{name}: {:?}", probe.links);
         for link in &probe.links {
             let path = link.strip_prefix("file://").expect("a link to a file");

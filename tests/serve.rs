@@ -340,12 +340,7 @@ async fn serve_answers_while_its_crawl_runs() {
         })
         .await
         .unwrap();
-        assert_eq!(probe.client_width, width, "{name}");
-        assert!(
-            probe.scroll_width <= width,
-            "{name}: {} wide",
-            probe.scroll_width
-        );
+        probe.assert_fits(name, width);
         // The files and charts, and new_servers.csv again from its section.
         assert_eq!(probe.links.len(), 10, "{:?}", probe.links);
         for link in &probe.links {

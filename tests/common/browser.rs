@@ -117,6 +117,18 @@ pub struct Probe {
     pub links: Vec<String>,
 }
 
+impl Probe {
+    /// Asserts the page was laid out `width` pixels wide and does not scroll sideways.
+    pub fn assert_fits(&self, name: &str, width: u32) {
+        assert_eq!(self.client_width, width, "{name}: the frame's width");
+        assert!(
+            self.scroll_width <= width,
+            "{name}: the page is {} pixels wide in a {width}-pixel window",
+            self.scroll_width
+        );
+    }
+}
+
 /// Writes `html` into `dir` (so its relative links resolve there) and a harness page
 /// that shows it in a frame `width` pixels wide: a desktop browser window cannot be
 /// made as narrow as a phone, a frame can, and the page's media queries see its width.
