@@ -89,6 +89,7 @@ pub async fn run(options: &DemoOptions, progress: &ProgressBar) -> anyhow::Resul
             description: serde_json::json!({"demo": true, "day": n}),
         };
         let summary = crawl::crawl(&store, &crawl_options, &ProgressBar::hidden()).await?;
+        crate::report::derive::settle(&store)?;
         tracing::info!(day = n, up = summary.servers_up, "simulated day crawled");
         progress.inc(1);
     }

@@ -92,30 +92,36 @@ fn report_bench_writes_the_history_and_times_every_step() {
         servers: 50,
         days: 5,
     };
-    let result = report::run(&bench, None, &ProgressBar::hidden()).unwrap();
+    let exe = std::path::Path::new(env!("CARGO_BIN_EXE_fedicensus"));
+    let result = report::run(&bench, exe, None, &ProgressBar::hidden()).unwrap();
 
     // Most servers answer every day; late arrivals, outages and deaths thin it out.
     assert!(
         result.snapshots > 150 && result.snapshots <= 250,
         "{result:?}"
     );
-    assert_eq!(result.daily_entries as u64, result.snapshots);
+    assert_eq!(result.days_derived, 5);
     let phases: Vec<&str> = result.phases.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(
         phases,
         [
-            "write history",
+            "write history (bulk)",
+            "derive day summaries",
             "report, one day",
             "report, period of 5 days",
-            "rebuild daily rollup"
+            "report, period of 5 days, --software mastodon",
+            "report, period of 5 days, --include-suspect",
+            "rebuild"
         ]
     );
+    assert!(result.phases.iter().all(|p| p.secs > 0.0));
+    assert!(result.bytes_per_snapshot > 0.0);
     assert!(result.kept.is_none());
 
     let table = result.table().to_string();
     assert!(table.contains("snapshots written"), "{table}");
     let json = serde_json::to_value(&result).unwrap();
-    assert_eq!(json["phases"].as_array().unwrap().len(), 4);
+    assert_eq!(json["phases"].as_array().unwrap().len(), 7);
 }
 
 #[test]

@@ -510,11 +510,7 @@ fn rebuild_recomputes_the_rollup_and_first_up() {
 
     let summary = report::rebuild(&f.store).unwrap();
     assert_eq!(
-        (
-            summary.daily_entries,
-            summary.servers,
-            summary.servers_updated
-        ),
+        (summary.days, summary.servers, summary.servers_updated),
         (3, 1, 1)
     );
     let record = f.store.server(&domain).unwrap().unwrap();

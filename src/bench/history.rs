@@ -135,9 +135,9 @@ impl History {
         self.first_day.add_days(n).start() + Duration::hours(12)
     }
 
-    /// Writes the history as daily crawls would: a run record per day, a snapshot per
-    /// answering server, one flush per day (the crawler flushes at least that often);
-    /// then every server's record in its final state. Returns the snapshots written.
+    /// Writes the history as an import would: a run record per day and the day's
+    /// snapshots in one bulk write ([`Store::put_snapshots`]), one flush per day; then
+    /// every server's record in its final state. Returns the snapshots written.
     pub fn write(&self, store: &Store, progress: &ProgressBar) -> store::Result<u64> {
         let mut records: Vec<Option<ServerRecord>> = vec![None; self.plans.len()];
         let mut written = 0;
@@ -145,6 +145,7 @@ impl History {
         for day in 0..self.days {
             let started = self.crawl_start(day);
             let mut run = store.start_run(started, started, serde_json::json!({"bench": true}))?;
+            let mut snapshots = Vec::with_capacity(self.plans.len());
             for (i, (plan, record)) in self.plans.iter().zip(&mut records).enumerate() {
                 if day < plan.born {
                     continue;
@@ -156,17 +157,17 @@ impl History {
                 match plan.stats_on(day) {
                     Some(stats) => {
                         record.record_up(at, &stats, []);
-                        store.put_snapshot(&Snapshot {
+                        snapshots.push(Snapshot {
                             domain: plan.domain.clone(),
                             at,
                             stats,
-                        })?;
-                        written += 1;
+                        });
                     }
                     None if record.is_due(at) => record.record_failure(at, plan.failure()),
                     None => {}
                 }
             }
+            written += store.put_snapshots(&snapshots)? as u64;
             run.ended = Some(started + Duration::hours(1));
             store.put_run(&run)?;
             store.flush()?;

@@ -28,6 +28,27 @@ fn kib_field(file: &str, field: &str) -> Option<u64> {
     Some(kib * 1024)
 }
 
+/// Runs `command` to its end and returns its wall time in seconds, its peak resident
+/// memory and whether it succeeded. The peak is polled from the child's
+/// `/proc/PID/status` (VmHWM, a high-water mark) every millisecond: the kernel's own
+/// accounting of a child (`wait4`) starts from the parent's peak at the fork.
+pub fn run_child(command: &mut std::process::Command) -> std::io::Result<(f64, Option<u64>, bool)> {
+    let clock = std::time::Instant::now();
+    let mut child = command.spawn()?;
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak = None;
+    let status = loop {
+        if let Some(hwm) = kib_field(&status_file, "VmHWM") {
+            peak = peak.max(Some(hwm));
+        }
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    };
+    Ok((clock.elapsed().as_secs_f64(), peak, status.success()))
+}
+
 /// Resident memory now.
 pub fn rss() -> Option<u64> {
     kib_field("/proc/self/status", "VmRSS")

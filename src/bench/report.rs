@@ -1,19 +1,22 @@
 //! `bench report`: writes a synthetic history ([`super::history`]) into a scratch
-//! database through the real store, then times the reporter on it for one day, a
-//! month and a year, and the rebuild of the daily rollup.
+//! database through the store's bulk path, derives the day summaries, then times the
+//! reporter as whole processes (`fedicensus report --format json`, cold start) for one
+//! day, a month and a year, with `--software` and `--include-suspect`, and a rebuild.
 //!
 //! Types: [`ReportBench`] (what to run), [`ReportResult`] (what was measured);
 //! function [`run`].
 
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
+use anyhow::Context;
 use indicatif::ProgressBar;
 use serde::Serialize;
 
 use super::history::History;
 use super::{count, per_second, proc, Machine, Phase, Scratch, Table};
 use crate::day::Day;
-use crate::report::{self, Filter, Scope};
+use crate::report::{self, derive};
 use crate::store::Store;
 
 /// Report spans timed, in days: the daily report, a monthly and a yearly period (each
@@ -34,11 +37,14 @@ pub struct ReportResult {
     pub bench: ReportBench,
     pub snapshots: u64,
     pub snapshots_per_sec: f64,
-    /// Entries in the daily rollup after its rebuild.
-    pub daily_entries: usize,
-    /// Writing the history, each report, then the rebuild, in that order.
+    /// Days whose summary was derived after the write (and again by the rebuild).
+    pub days_derived: usize,
+    /// Writing the history, deriving the days, each report, then the rebuild, in that
+    /// order. Reports are separate processes: their peak RSS is the whole process's.
     pub phases: Vec<Phase>,
     pub db_bytes: u64,
+    /// Disk bytes per stored snapshot, everything included.
+    pub bytes_per_snapshot: f64,
     /// Where the database was kept (`--keep`).
     pub kept: Option<PathBuf>,
 }
@@ -49,62 +55,117 @@ fn last_day() -> Day {
 }
 
 /// The report covering the last `span` days of the history (fewer if the history is
-/// shorter), and its name.
-fn scope(history: &History, span: i64) -> (Scope, String) {
+/// shorter): its `report` arguments and its name.
+fn scope(history: &History, span: i64) -> (Vec<String>, String) {
     let until = history.last_day();
     if span == 1 {
-        return (Scope::Day(Some(until)), "report, one day".to_owned());
+        let args = vec!["--date".into(), until.to_string()];
+        return (args, "report, one day".to_owned());
     }
     let since = until.add_days(1 - span).max(history.first_day());
     let days = Day::range(since, until).count();
-    let scope = Scope::Period {
-        since,
-        until: Some(until),
-    };
-    (scope, format!("report, period of {days} days"))
+    let args = vec![
+        "--since".into(),
+        since.to_string(),
+        "--until".into(),
+        until.to_string(),
+    ];
+    (args, format!("report, period of {days} days"))
+}
+
+/// Every report timed: each span, then the longest with each filter.
+fn reports(history: &History) -> Vec<(Vec<String>, String)> {
+    let mut out: Vec<(Vec<String>, String)> = Vec::new();
+    for span in SPANS {
+        let (args, name) = scope(history, span);
+        // A history shorter than the span gives the same report as a shorter span.
+        if !out.iter().any(|(_, n)| *n == name) {
+            out.push((args, name));
+        }
+    }
+    let (args, name) = out.last().cloned().expect("at least one span");
+    for (flag, label) in [
+        (&["--software", "mastodon"][..], "--software mastodon"),
+        (&["--include-suspect"][..], "--include-suspect"),
+    ] {
+        let mut args = args.clone();
+        args.extend(flag.iter().map(|s| s.to_string()));
+        out.push((args, format!("{name}, {label}")));
+    }
+    out
+}
+
+/// Runs `fedicensus report --format json ARGS` as its own process.
+fn report_process(
+    exe: &Path,
+    db: &Path,
+    args: &[String],
+    name: String,
+    out: &Path,
+) -> anyhow::Result<Phase> {
+    let stdout = std::fs::File::create(out)?;
+    let mut command = Command::new(exe);
+    command
+        .arg("--db")
+        .arg(db)
+        .args(["--quiet", "report", "--format", "json"])
+        .args(args)
+        .stdout(Stdio::from(stdout));
+    let (secs, peak_rss_bytes, ok) =
+        proc::run_child(&mut command).with_context(|| format!("running {}", exe.display()))?;
+    anyhow::ensure!(ok, "{name} failed: {} {args:?}", exe.display());
+    Ok(Phase {
+        name,
+        secs,
+        peak_rss_bytes,
+    })
 }
 
 /// Writes the history into a scratch database (kept in `keep` if given) and times the
-/// reporter and the rebuild on it.
+/// reporter (`exe`: the fedicensus binary) and the rebuild on it.
 pub fn run(
     bench: &ReportBench,
+    exe: &Path,
     keep: Option<&Path>,
     progress: &ProgressBar,
 ) -> anyhow::Result<ReportResult> {
     let scratch = Scratch::new(keep)?;
-    let store = Store::open(&scratch.db())?;
+    let db = scratch.db();
     let history = History::new(bench.servers, bench.days, last_day());
-    let (write, snapshots) = Phase::measure("write history", || history.write(&store, progress));
+    let store = Store::open(&db)?;
+    let (write, snapshots) =
+        Phase::measure("write history (bulk)", || history.write(&store, progress));
     let snapshots = snapshots?;
     progress.finish_and_clear();
     let snapshots_per_sec = per_second(snapshots, write.secs);
-    let mut phases = vec![write];
-    for span in SPANS {
-        let (scope, name) = scope(&history, span);
-        // A history shorter than the span gives the same report as a shorter span.
-        if phases.iter().any(|p| p.name == name) {
-            continue;
-        }
-        let (phase, built) = Phase::measure(name, || {
-            report::build(&store, scope, &Filter::default()).map(drop)
-        });
-        built?;
-        phases.push(phase);
+    let (derived, days_derived) = Phase::measure("derive day summaries", || derive::settle(&store));
+    let days_derived = days_derived?;
+    let mut phases = vec![write, derived];
+    // Closed as a crawl leaves it, so each report opens the database cold, as a
+    // user's would.
+    store.close()?;
+    let out = db.with_extension("report.json");
+    for (args, name) in reports(&history) {
+        phases.push(report_process(exe, &db, &args, name, &out)?);
     }
-    let (rebuild, daily_entries) = Phase::measure("rebuild daily rollup", || store.rebuild_daily());
-    let daily_entries = daily_entries?;
+    std::fs::remove_file(&out)?;
+    let store = Store::open(&db)?;
+    let (rebuild, rebuilt) = Phase::measure("rebuild", || report::rebuild(&store));
+    rebuilt?;
     phases.push(rebuild);
     // Closed first, so everything sled buffers is on disk when it is measured.
     drop(store);
+    let db_bytes = proc::disk_usage(&db)?;
 
     Ok(ReportResult {
         machine: Machine::this(),
         bench: bench.clone(),
         snapshots,
         snapshots_per_sec,
-        daily_entries,
+        days_derived,
         phases,
-        db_bytes: proc::disk_usage(&scratch.db())?,
+        db_bytes,
+        bytes_per_snapshot: db_bytes as f64 / snapshots.max(1) as f64,
         kept: scratch.kept(),
     })
 }
@@ -128,8 +189,12 @@ impl ReportResult {
             ),
         );
         t.rows.extend(self.phases.iter().map(Phase::row));
-        t.row("daily rollup entries", count(self.daily_entries as u64));
+        t.row("days derived", count(self.days_derived as u64));
         t.database(self.db_bytes, self.kept.as_deref());
+        t.row(
+            "bytes per snapshot",
+            format!("{:.1}", self.bytes_per_snapshot),
+        );
         t
     }
 }

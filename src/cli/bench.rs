@@ -24,7 +24,7 @@ pub enum BenchCommand {
     /// in this process) and print throughput, memory and database size.
     Crawl(CrawlBenchArgs),
     /// Write a synthetic history of daily snapshots, then time reports over a day, a
-    /// month and a year, and the rebuild of the daily rollup.
+    /// month and a year (each report a process of its own), and a rebuild.
     Report(ReportBenchArgs),
     /// Write a synthetic history, then time its export as CSV and as Parquet partitioned
     /// by day (with their memory peak), and the import of the CSV into a fresh database.
@@ -193,7 +193,9 @@ pub async fn run(command: &BenchCommand, cli: &Cli) -> anyhow::Result<()> {
             };
             let bar = progress(cli, "days written");
             let keep = args.output.keep.as_deref();
-            let result = tokio::task::block_in_place(|| report::run(&bench, keep, &bar))?;
+            // Reports are timed as processes of this very binary.
+            let exe = std::env::current_exe()?;
+            let result = tokio::task::block_in_place(|| report::run(&bench, &exe, keep, &bar))?;
             args.output.print(&result, || result.table())
         }
         BenchCommand::Export(args) => {

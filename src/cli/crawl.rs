@@ -279,6 +279,8 @@ pub async fn crawl_with_progress(args: &CrawlArgs, cli: &Cli) -> anyhow::Result<
         progress.finish_and_clear();
     }
     let summary = result?;
+    // The run's days are complete: their summaries are derived now, once.
+    crate::report::derive::settle(&store)?;
     tracing::info!(
         attempted = summary.attempted,
         up = summary.up,

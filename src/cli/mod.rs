@@ -71,10 +71,13 @@ pub enum Command {
     /// Measure the crawler and the reporter on synthetic data (the README's Benchmarks).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
-    /// Recreate the per-day rollup and every server's first/last-up times from the full
-    /// snapshot history (after a restore, an upgrade, or a suspected inconsistency).
-    /// Costs one pass over all snapshots.
+    /// Recompute every day's summary and every server's first/last-up times from the
+    /// full snapshot history (after a restore, or a fix in the reporter), into a new
+    /// tree that replaces the old one in one step. Costs one pass over all snapshots.
     Rebuild(DbArg),
+    /// Convert a database written by an older fedicensus to this build's format, in
+    /// place and losing nothing (crawls do it by themselves; reports ask for it).
+    Upgrade(DbArg),
 }
 
 /// `--db` for the commands that use the database; `demo` and `bench` keep their own.
@@ -160,6 +163,7 @@ pub fn main() -> ExitCode {
                 report::run(args, &cli.database(&args.db)).map(|()| ExitCode::SUCCESS)
             }
             Command::Rebuild(db) => rebuild(&cli.database(db)),
+            Command::Upgrade(db) => upgrade(&cli.database(db)),
             Command::Daily(args) => daily::run(args, &cli).await,
             Command::Demo(args) => demo::run(args, &cli).await,
             Command::Server(args) => server::run(args, &cli).map(|()| ExitCode::SUCCESS),
@@ -194,12 +198,26 @@ fn usage_error(e: &clap::Error) -> ExitCode {
 }
 
 fn rebuild(db: &std::path::Path) -> anyhow::Result<ExitCode> {
-    let store = crate::store::Store::open_existing(db)?;
+    let store = crate::store::Store::open_upgrading(db)?;
     let done = crate::report::rebuild(&store)?;
     store.close()?;
     println!(
-        "rebuilt {} daily rollup entries; {} of {} server records corrected",
-        done.daily_entries, done.servers_updated, done.servers
+        "rebuilt {} day summaries; {} of {} server records corrected; {} fresh snapshots sealed",
+        done.days, done.servers_updated, done.servers, done.sealed
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn upgrade(db: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let store = crate::store::Store::open_upgrading(db)?;
+    let days = crate::report::derive::settle(&store)?;
+    let (snapshots, servers) = (store.snapshot_count(), store.server_count());
+    store.close()?;
+    println!(
+        "the database at {} is in format {}: {snapshots} snapshots of {servers} servers, \
+         {days} day summaries derived",
+        db.display(),
+        crate::store::FORMAT,
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -3,7 +3,7 @@
 //!
 //! - snapshots: [`SNAPSHOT_COLUMNS`], day by day, partitioned by the day taken.
 //! - servers: [`SERVER_COLUMNS`], one per known name, in name order.
-//! - days: [`DAY_COLUMNS`], the report's day objects computed [`DAYS_PER_LOAD`] days
+//! - days: [`DAY_COLUMNS`], the report's day objects read from the day summaries [`DAYS_PER_LOAD`] days
 //!   at a time, so a long history never loads whole.
 //!
 //! Types: [`Row`], [`Source`].
@@ -12,7 +12,7 @@ use anyhow::Context;
 
 use super::{Column, Kind, Options, Value, What};
 use crate::day::Day;
-use crate::report::{self, DayReport, Filter, Scope};
+use crate::report::{self, DayReport, Filter};
 use crate::snapshot::Snapshot;
 use crate::store::{ServerRecord, Status, Store};
 
@@ -223,16 +223,9 @@ fn day_rows<'a>(
         .take_while(move |d| *d <= until);
     Ok(Box::new(starts.flat_map(move |start| {
         let end = start.add_days(DAYS_PER_LOAD - 1).min(until);
-        let scope = Scope::Period {
-            since: start,
-            until: Some(end),
-        };
-        let loaded = report::load(store, scope, &filter);
-        let rows: Vec<anyhow::Result<Row>> = match loaded {
+        let rows: Vec<anyhow::Result<Row>> = match report::day_reports(store, start, end, &filter) {
             Err(e) => vec![Err(e.into())],
-            Ok(l) => Day::range(start, end)
-                .map(|d| Ok(day_row(&l.census.day(d))))
-                .collect(),
+            Ok(days) => days.iter().map(|d| Ok(day_row(d))).collect(),
         };
         rows
     })))

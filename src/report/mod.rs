@@ -1,16 +1,20 @@
 //! Reports: what the census says about a day or a period, every statistic defined once
 //! (in [`stats`] and [`suspect`]).
 //!
-//! A report reads the `daily` rollup over a bounded window, never the full history:
-//! from [`WINDOW_DAYS`] before the first reported day through the last, once, plus the
-//! server records (for `first_up` and opt-outs). Cost: O(servers × (WINDOW_DAYS +
-//! reported days)) to load and judge, then O(servers × log window) per reported day.
+//! A report reads one stored summary per reported day ([`derive`]): O(reported days),
+//! whatever the number of servers or the length of the history. A day without a
+//! summary (a crawl still running, a late write not yet settled) is computed from the
+//! history over a bounded window: from [`WINDOW_DAYS`] before it, one group of servers
+//! at a time, O(servers × (WINDOW_DAYS + such days)). A period's growth split and
+//! its waves' top servers compare servers one by one between a few days (its ends and
+//! each wave's), so a period also reads those days with their windows.
 //!
 //! Types: [`Scope`] (which day or period), [`Loaded`] (a census ready for a scope's
 //! days), [`ReportError`]; re-exported from the
 //! submodules: [`Report`], [`DayOnly`], [`PeriodReport`], [`DayReport`], [`Filter`],
 //! [`Health`], [`RebuildSummary`], [`PeriodSignups`], [`Wave`].
 
+pub mod derive;
 pub mod headline;
 pub mod period;
 pub mod rebuild;
@@ -25,10 +29,11 @@ pub use rebuild::{rebuild, RebuildSummary};
 pub use stats::{DayReport, Filter, Health};
 pub use waves::Wave;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::day::Day;
-use crate::store::{ServerRecord, Store, StoreError};
+use crate::store::{ServerRecord, Store, StoreError, REACH_DAYS};
+use derive::DaySummary;
 use stats::{Census, CARRY_DAYS};
 use window::Window;
 
@@ -36,6 +41,9 @@ use window::Window;
 /// compared with the day before (its growth), which uses readings up to [`CARRY_DAYS`]
 /// old, which the suspect rules judge against the [`suspect::LOOKBACK_DAYS`] before them.
 pub const WINDOW_DAYS: i64 = 1 + CARRY_DAYS + suspect::LOOKBACK_DAYS;
+
+// The store invalidates summaries over the same reach as a report's window.
+const _: () = assert!(WINDOW_DAYS == REACH_DAYS);
 
 /// Which day or period to report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,20 +73,17 @@ pub enum ReportError {
 /// The software names the error for an unknown `--software` lists at most.
 const SOFTWARE_LISTED: usize = 20;
 
-/// Checks that some server runs `name` now or ran it in the window; if none did, the
-/// error lists the software the servers run now, most servers first.
+/// Checks that some server ran `name` on a reported day or runs it now; if none did,
+/// the error lists the software the servers run now, most servers first.
 fn known_software(
-    records: &[ServerRecord],
-    window: &Window,
+    store: &Store,
+    summaries: &BTreeMap<Day, DaySummary>,
     name: &str,
 ) -> Result<(), ReportError> {
-    let in_window = window
-        .servers
-        .values()
-        .any(|readings| readings.iter().any(|r| &*r.software == name));
-    if in_window {
+    if summaries.values().any(|s| s.software.contains_key(name)) {
         return Ok(());
     }
+    let records: Vec<ServerRecord> = store.servers().collect::<Result<_, _>>()?;
     let mut counts: HashMap<&str, usize> = HashMap::new();
     for software in records.iter().filter_map(|r| r.software.as_deref()) {
         *counts.entry(software).or_default() += 1;
@@ -107,10 +112,11 @@ fn known_software(
 
 /// Builds the report for `scope`, counting what `filter` says.
 pub fn build(store: &Store, scope: Scope, filter: &Filter) -> Result<Report, ReportError> {
-    let loaded = load(store, scope, filter)?;
+    let crawl_days = store.crawl_days()?;
+    let (since, until) = bounds(store, &crawl_days, scope)?;
+    let Read { days, new_servers } = read(store, &crawl_days, since, until, filter)?;
     let software = filter.software_name();
     let software = software.as_deref();
-    let days = loaded.days();
     Ok(match scope {
         Scope::Day(_) => {
             let day = days.into_iter().next().expect("one day");
@@ -119,15 +125,17 @@ pub fn build(store: &Store, scope: Scope, filter: &Filter) -> Result<Report, Rep
                 day,
             })
         }
-        Scope::Period { .. } => Report::Period(
-            PeriodReport::new(&loaded.census, days, software)
-                .with_new_servers(&loaded.new_servers()),
-        ),
+        Scope::Period { .. } => {
+            let census = ends_census(store, &crawl_days, compared(&days), filter)?;
+            Report::Period(
+                PeriodReport::new(&census, days, software).with_new_servers(&new_servers),
+            )
+        }
     })
 }
 
 /// The periods of `lengths` days ending on `until` (each starting no earlier than the
-/// first crawl day), from one load of the history: what the daily job publishes.
+/// first crawl day), from one read of the summaries: what the daily job publishes.
 pub fn build_periods(
     store: &Store,
     until: Day,
@@ -138,19 +146,26 @@ pub fn build_periods(
     let first = crawl_days.first().copied().unwrap_or(until);
     let since = |length: i64| until.add_days(-length).max(first);
     let earliest = lengths.iter().map(|&l| since(l)).min().unwrap_or(until);
-    let scope = Scope::Period {
-        since: earliest,
-        until: Some(until),
-    };
-    let loaded = load(store, scope, filter)?;
-    let days = loaded.days();
-    let new_servers = loaded.new_servers();
+    let (earliest, until) = bounds(
+        store,
+        &crawl_days,
+        Scope::Period {
+            since: earliest,
+            until: Some(until),
+        },
+    )?;
+    let Read { days, new_servers } = read(store, &crawl_days, earliest, until, filter)?;
+    let skip = |length: i64| since(length).days_since(earliest) as usize;
+    let ends = lengths
+        .iter()
+        .flat_map(|&length| compared(&days[skip(length)..]))
+        .collect();
+    let census = ends_census(store, &crawl_days, ends, filter)?;
     let software = filter.software_name();
     Ok(lengths
         .iter()
         .map(|&length| {
-            let skip = since(length).days_since(loaded.since) as usize;
-            PeriodReport::new(&loaded.census, days[skip..].to_vec(), software.as_deref())
+            PeriodReport::new(&census, days[skip(length)..].to_vec(), software.as_deref())
                 .with_new_servers(&new_servers)
         })
         .collect())
@@ -163,30 +178,8 @@ pub struct Loaded {
     pub until: Day,
 }
 
-impl Loaded {
-    /// The numbers of each day `since..=until`.
-    pub fn days(&self) -> Vec<DayReport> {
-        Day::range(self.since, self.until)
-            .map(|d| self.census.day(d))
-            .collect()
-    }
-
-    /// The servers new on the days after `since` (the period's `new_servers`).
-    fn new_servers(&self) -> Vec<servers::ServerRow> {
-        let scope = Scope::Period {
-            since: self.since,
-            until: Some(self.until),
-        };
-        let new = servers::Query {
-            select: servers::Select::New,
-            ..Default::default()
-        };
-        servers::rows(self, scope, &new)
-    }
-}
-
-/// Resolves `scope` against the crawl days and loads the census that computes its days:
-/// what every report and every server list starts from.
+/// Resolves `scope` against the crawl days and loads the census that computes its days
+/// server by server: what the server lists start from (reports read summaries).
 pub fn load(store: &Store, scope: Scope, filter: &Filter) -> Result<Loaded, ReportError> {
     let crawl_days = store.crawl_days()?;
     let (since, until) = bounds(store, &crawl_days, scope)?;
@@ -196,6 +189,93 @@ pub fn load(store: &Store, scope: Scope, filter: &Filter) -> Result<Loaded, Repo
         since,
         until,
     })
+}
+
+/// What the summaries of the days `since` through `until` say.
+struct Read {
+    /// Each day's report.
+    days: Vec<DayReport>,
+    /// The servers counted as new on the days after `since`, most users first.
+    new_servers: Vec<servers::ServerRow>,
+}
+
+/// Reads the days `since` through `until` from their summaries.
+fn read(
+    store: &Store,
+    crawl_days: &[Day],
+    since: Day,
+    until: Day,
+    filter: &Filter,
+) -> Result<Read, ReportError> {
+    let summaries = derive::summaries(store, since, until)?;
+    if let Some(name) = filter.software_name() {
+        known_software(store, &summaries, &name)?;
+    }
+    let first = crawl_days[0];
+    let new_servers = servers::new_in(&summaries, since, first, filter)?;
+    let crawl_days = crawl_days.iter().copied().collect();
+    let days = summaries
+        .iter()
+        .map(|(&d, summary)| derive::assemble(summary, d, first, &crawl_days, filter))
+        .collect::<Result<_, _>>()?;
+    Ok(Read { days, new_servers })
+}
+
+/// Every report day of `since..=until`, from the summaries: what `export --what days`
+/// writes.
+pub fn day_reports(
+    store: &Store,
+    since: Day,
+    until: Day,
+    filter: &Filter,
+) -> Result<Vec<DayReport>, ReportError> {
+    let crawl_days = store.crawl_days()?;
+    let (since, until) = bounds(
+        store,
+        &crawl_days,
+        Scope::Period {
+            since,
+            until: Some(until),
+        },
+    )?;
+    Ok(read(store, &crawl_days, since, until, filter)?.days)
+}
+
+/// The days a period's figures compare server by server: its first and last day and
+/// each wave's day before and last day.
+fn compared(days: &[DayReport]) -> BTreeSet<Day> {
+    let mut ends = waves::ends(days);
+    ends.insert(days[0].date);
+    ends.insert(days[days.len() - 1].date);
+    ends
+}
+
+/// The census of the days `ends` (each with the [`WINDOW_DAYS`] before it, which its
+/// counting and suspect verdicts use), enough for [`stats::Census::growth`] and
+/// [`stats::Census::top_growth`] between any two of them: O(servers × WINDOW_DAYS ×
+/// ends) whatever the period's length.
+fn ends_census(
+    store: &Store,
+    crawl_days: &[Day],
+    ends: BTreeSet<Day>,
+    filter: &Filter,
+) -> Result<Census, ReportError> {
+    let records: Vec<ServerRecord> = store.servers().collect::<Result<_, _>>()?;
+    let read: BTreeSet<Day> = ends
+        .iter()
+        .flat_map(|&d| Day::range(d.add_days(-WINDOW_DAYS), d))
+        .collect();
+    let window = Window::load_days(store, read)?;
+    let judged_from = ends
+        .first()
+        .map_or(crawl_days[0], |d| d.add_days(-CARRY_DAYS));
+    Ok(Census::new(
+        window,
+        &records,
+        crawl_days,
+        judged_from,
+        filter,
+    ))
 }
 
 /// The first and last day `scope` reports, checked against the census's days.
@@ -237,11 +317,11 @@ fn census(
     until: Day,
     filter: &Filter,
 ) -> Result<Census, ReportError> {
+    if let Some(name) = filter.software_name() {
+        known_software(store, &derive::summaries(store, since, until)?, &name)?;
+    }
     let records: Vec<ServerRecord> = store.servers().collect::<Result<_, _>>()?;
     let window = Window::load(store, since.add_days(-WINDOW_DAYS), until)?;
-    if let Some(name) = filter.software_name() {
-        known_software(&records, &window, &name)?;
-    }
     Ok(Census::new(
         window,
         &records,

@@ -4,7 +4,8 @@
 //! its `new_servers` counts.
 //!
 //! Types: [`Select`] (which servers), [`Sort`], [`Query`], [`ServerRow`] (one server on
-//! one day), [`Standing`] (whether and why it counts); functions [`list`], [`rows`].
+//! one day), [`Standing`] (whether and why it counts); functions [`list`], [`rows`],
+//! [`new_in`].
 
 use std::collections::BTreeMap;
 
@@ -14,9 +15,11 @@ use serde::Serialize;
 use crate::day::Day;
 use crate::domain::Domain;
 use crate::outcome::OptOut;
+use crate::report::derive::DaySummary;
 use crate::report::stats::{Census, Entry, Filter};
+use crate::report::suspect;
 use crate::report::{load, Loaded, ReportError, Scope};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 /// Which servers to list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -154,6 +157,73 @@ impl ServerRow {
             local_posts: r.local_posts,
         }
     }
+}
+
+/// The servers counted in `servers.new` on the days after `since` (never on the
+/// census's first day, `baseline`), from the days' summaries: the list a period report
+/// carries, equal to [`rows`] with [`Select::New`] over the same period (a property
+/// test checks it). Most users first.
+pub fn new_in(
+    summaries: &BTreeMap<Day, DaySummary>,
+    since: Day,
+    baseline: Day,
+    filter: &Filter,
+) -> Result<Vec<ServerRow>, ReportError> {
+    let software = filter.software_name();
+    let mut rows = Vec::new();
+    for (&day, summary) in summaries.range(since.add_days(1)..) {
+        if day == baseline {
+            continue;
+        }
+        for new in &summary.new_servers {
+            if software.as_ref().is_some_and(|s| *s != new.software)
+                || (new.suspect && !filter.include_suspect)
+            {
+                continue;
+            }
+            let standing = if new.suspect {
+                let flag = summary
+                    .flagged
+                    .iter()
+                    .find(|f| f.domain == new.domain)
+                    .ok_or_else(|| corrupt(format!("{} is suspect but not flagged", new.domain)))?;
+                let rule = suspect::RULES
+                    .into_iter()
+                    .find(|r| *r == flag.rule)
+                    .ok_or_else(|| corrupt(format!("unknown suspect rule '{}'", flag.rule)))?;
+                Standing::Suspect {
+                    rule,
+                    reason: flag.reason.clone(),
+                    counted: true,
+                }
+            } else {
+                Standing::Observed
+            };
+            rows.push(ServerRow {
+                domain: new.domain.clone(),
+                day,
+                standing,
+                software: new.software.clone(),
+                read_at: new.read_at,
+                first_up: new.first_up,
+                users_total: new.users_total,
+                active_month: new.active_month,
+                active_halfyear: new.active_halfyear,
+                local_posts: new.local_posts,
+            });
+        }
+    }
+    // The order `rows` gives: by domain, then by the sort.
+    rows.sort_by(|a, b| a.domain.cmp(&b.domain));
+    sort(&mut rows, Sort::Users);
+    Ok(rows)
+}
+
+fn corrupt(detail: String) -> ReportError {
+    ReportError::Store(StoreError::Corrupt {
+        path: Default::default(),
+        detail: format!("day summary: {detail}"),
+    })
 }
 
 /// Loads the census for `scope` and lists the servers `query` selects.

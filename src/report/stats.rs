@@ -29,18 +29,18 @@
 //!   servers that declared any.
 //!
 //! Cost: computing a day is O(servers × log(window days)) over a [`Census`] loaded from
-//! the rollup; the census itself costs O(servers × window days) to load and judge.
+//! the store; the census itself costs O(servers × window days) to load and judge.
 //!
 //! Types: [`DayReport`] and its parts ([`ServerCounts`], [`UserCounts`],
 //! [`PostCounts`], [`Coverage`], [`SoftwareRow`], [`LanguageRow`], [`Flagged`],
-//! [`Health`]), [`Growth`] and [`ServerUsers`], [`Signups`], [`Filter`] (what to
+//! [`Health`]), [`Growth`], [`ServerUsers`], [`Moves`] and [`Transition`], [`Signups`], [`Filter`] (what to
 //! count), [`Census`] (the loaded window that computes days).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::day::Day;
 use crate::domain::Domain;
@@ -211,20 +211,20 @@ pub struct ServerCounts {
     pub excluded: u64,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserCounts {
     pub total: i64,
     pub active_month: i64,
     pub active_halfyear: i64,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PostCounts {
     pub local: i64,
 }
 
 /// How many of the counting servers reported each number.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Coverage {
     pub users_total: u64,
     pub active_month: u64,
@@ -289,7 +289,7 @@ fn tally(servers: &mut u64, users_total: &mut i64, active_month: &mut i64, r: &R
 
 /// One declared language (a lowercase ISO 639 code, e.g. `de`) and the counting
 /// servers that declare it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LanguageRow {
     pub language: String,
     pub servers: u64,
@@ -331,20 +331,59 @@ impl Growth {
     /// Adds one server that counts with `before` on D1 and `after` on D2 (`None`: does
     /// not count); a server that did not report users contributes 0, as in the totals.
     fn add(&mut self, before: Option<&Reading>, after: Option<&Reading>) {
-        let users = |r: &Reading| r.users_total.unwrap_or(0);
-        let (part, users) = match (before, after) {
-            (Some(b), Some(a)) => (&mut self.continuing, users(a).saturating_sub(users(b))),
-            (None, Some(a)) => (&mut self.newly_counted, users(a)),
-            (Some(b), None) => (&mut self.stopped_counting, users(b)),
-            (None, None) => return,
+        let users = |r: Option<&Reading>| r.and_then(|r| r.users_total).unwrap_or(0);
+        let moves = Moves {
+            servers: 1,
+            before: users(before),
+            after: users(after),
+            change: users(after).saturating_sub(users(before)),
         };
-        part.servers += 1;
+        self.add_moves(before.is_some(), after.is_some(), &moves);
+    }
+
+    /// Adds servers that count on D1 (`before`) and on D2 (`after`) as said, with their
+    /// users summed in `moves`.
+    pub fn add_moves(&mut self, before: bool, after: bool, moves: &Moves) {
+        let (part, users) = match (before, after) {
+            (true, true) => (&mut self.continuing, moves.change),
+            (false, true) => (&mut self.newly_counted, moves.after),
+            (true, false) => (&mut self.stopped_counting, moves.before),
+            (false, false) => return,
+        };
+        part.servers += moves.servers;
         part.users = part.users.saturating_add(users);
     }
 }
 
+/// Servers between two days and their users (0 for a server that does not count or
+/// did not report users): on D1, on D2, and the sum of each server's change.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Moves {
+    pub servers: u64,
+    pub before: i64,
+    pub after: i64,
+    pub change: i64,
+}
+
+impl Moves {
+    /// Adds one server with `before` on D1 and `after` on D2.
+    pub fn add(&mut self, before: Option<&Reading>, after: Option<&Reading>) {
+        let users = |r: Option<&Reading>| r.and_then(|r| r.users_total).unwrap_or(0);
+        self.servers += 1;
+        self.before = self.before.saturating_add(users(before));
+        self.after = self.after.saturating_add(users(after));
+        self.change = self
+            .change
+            .saturating_add(users(after).saturating_sub(users(before)));
+    }
+}
+
+/// A server's reading on D1 and on D2 where it would count with suspect data included,
+/// and whether that reading is suspect.
+pub type Transition<'a> = (Option<(&'a Reading, bool)>, Option<(&'a Reading, bool)>);
+
 /// Sign-ups as the counting servers that publish them report them on one day.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Signups {
     /// The sum of the reporting servers' sign-ups in their last complete week.
     pub registrations_week: i64,
@@ -355,6 +394,27 @@ pub struct Signups {
 }
 
 impl Signups {
+    /// Adds a counting server with reading `r` (nothing if it does not publish its
+    /// sign-ups).
+    pub fn add(&mut self, r: &Reading) {
+        if let Some(week) = r.registrations_week {
+            self.registrations_week = self.registrations_week.saturating_add(week);
+            self.servers_reporting += 1;
+            self.users_covered = self
+                .users_covered
+                .saturating_add(r.users_total.unwrap_or(0));
+        }
+    }
+
+    /// Adds the sign-ups of other counting servers.
+    pub fn absorb(&mut self, other: &Signups) {
+        self.registrations_week = self
+            .registrations_week
+            .saturating_add(other.registrations_week);
+        self.servers_reporting += other.servers_reporting;
+        self.users_covered = self.users_covered.saturating_add(other.users_covered);
+    }
+
     /// Sign-ups per day: the weekly sum ÷ 7, rounded.
     pub fn per_day(&self) -> i64 {
         per_day(self.registrations_week)
@@ -445,6 +505,20 @@ impl Census {
         judged_from: Day,
         filter: &Filter,
     ) -> Census {
+        let farms = suspect::farms(records);
+        Census::judged(window, records, farms, crawl_days, judged_from, filter)
+    }
+
+    /// [`Census::new`] with the spam-farm verdicts given: they depend on every server's
+    /// record, so a census of a part of the servers takes them from the whole.
+    pub fn judged(
+        window: Window,
+        records: &[ServerRecord],
+        farms: HashMap<Domain, Reason>,
+        crawl_days: &[Day],
+        judged_from: Day,
+        filter: &Filter,
+    ) -> Census {
         let series = window
             .servers
             .into_iter()
@@ -476,7 +550,7 @@ impl Census {
                     _ => None,
                 })
                 .collect(),
-            farms: suspect::farms(records),
+            farms,
             baseline: crawl_days.first().copied().unwrap_or(judged_from),
             crawl_days: crawl_days.iter().copied().collect(),
             software: filter.software_name(),
@@ -486,8 +560,8 @@ impl Census {
 
     /// Every server with a reading on or before `d` in the window, as day `d` sees it
     /// (opted-out servers included, marked; software filter applied). The one place that
-    /// decides where a server stands: [`Census::day`], the growth split and the server
-    /// lists all read it.
+    /// decides where a server stands: [`Census::day`], the stored day summaries, the
+    /// growth split and the server lists all read it.
     pub fn entries(&self, d: Day) -> impl Iterator<Item = Entry<'_>> + '_ {
         self.series
             .iter()
@@ -539,11 +613,29 @@ impl Census {
         d == self.baseline
     }
 
+    /// The reading with which `series` would count on `d` with suspect data included,
+    /// and whether it is suspect.
+    fn counting<'a>(&'a self, series: &'a Series, d: Day) -> Option<(&'a Reading, bool)> {
+        self.entry(series, d)
+            .filter(|e| e.opted_out.is_none() && e.is_recent())
+            .map(|e| (e.reading, e.verdict.is_some()))
+    }
+
     /// The reading with which `series` counts on `d`, if it counts ([`Census::counts`]).
     fn counted<'a>(&'a self, series: &'a Series, d: Day) -> Option<&'a Reading> {
         self.entry(series, d)
             .filter(|e| self.counts(e))
             .map(|e| e.reading)
+    }
+
+    /// Every server that would count on `d1` or `d2` with suspect data included, with
+    /// its reading on each and whether that reading is suspect: what a stored day needs
+    /// to split its growth under any filter.
+    pub fn transitions(&self, d1: Day, d2: Day) -> impl Iterator<Item = Transition<'_>> + '_ {
+        self.series.iter().filter_map(move |s| {
+            let (before, after) = (self.counting(s, d1), self.counting(s, d2));
+            (before.is_some() || after.is_some()).then_some((before, after))
+        })
     }
 
     /// Every server that counts on `d1` or `d2`, with its reading on each.
@@ -592,7 +684,7 @@ impl Census {
         let mut posts = PostCounts::default();
         let mut coverage = Coverage::default();
         let mut by_software: BTreeMap<Arc<str>, SoftwareRow> = BTreeMap::new();
-        let mut by_language: BTreeMap<Arc<str>, LanguageRow> = BTreeMap::new();
+        let mut by_language: BTreeMap<String, LanguageRow> = BTreeMap::new();
         let mut signups = Signups::default();
         let mut flagged = Vec::new();
 
@@ -659,68 +751,24 @@ impl Census {
                 r,
             );
             add_languages(&mut by_language, &mut coverage, r);
-            if let Some(week) = r.registrations_week {
-                signups.registrations_week = signups.registrations_week.saturating_add(week);
-                signups.servers_reporting += 1;
-                signups.users_covered = signups
-                    .users_covered
-                    .saturating_add(r.users_total.unwrap_or(0));
-            }
+            signups.add(r);
         }
         servers.up = servers.observed + servers.carried_forward;
 
-        let mut notes = Vec::new();
-        if self.is_baseline(d) {
-            notes.push(format!(
-                "{} is the first day of the census: every server is a baseline, so no \
-                 servers are counted as new.",
-                d.in_words()
-            ));
-        } else {
+        if !self.is_baseline(d) {
             servers.new = Some(new);
         }
-        let (health, day_before, answered) = self.health(d);
-        match health {
-            Health::Ok => {}
-            Health::Thin => notes.push(format!(
-                "The crawls of {} are suspiciously thin: only {answered} of the {day_before} \
-                 servers that answered the day before answered. The crawler's network was \
-                 probably down; servers that did not answer are carried forward, and the \
-                 numbers should not be read as a decline.",
-                d.in_words()
-            )),
-            Health::NothingReachable => notes.push(format!(
-                "No server answered the crawls of {}: the crawler's network was probably \
-                 down. The numbers are carried forward from earlier days.",
-                d.in_words()
-            )),
-        }
-        if !self.crawl_days.contains(&d) {
-            notes.push(format!(
-                "No crawl ran on {}: every server counted is carried forward from an \
-                 earlier day.",
-                d.in_words()
-            ));
-        }
-        if let Some(software) = &self.software {
-            notes.push(format!("Only servers running {software} are counted."));
-        }
-        if self.include_suspect && !flagged.is_empty() {
-            notes.push(format!(
-                "Suspect data is included: {} flagged by the suspect-data rules {} counted.",
-                plural(flagged.len() as u64, "server", "servers"),
-                if flagged.len() == 1 { "is" } else { "are" }
-            ));
-        }
-
+        let context = NoteContext {
+            baseline: self.baseline,
+            crawl_days: &self.crawl_days,
+            software: self.software.as_deref(),
+            include_suspect: self.include_suspect,
+        };
+        let (health, notes) = notes(d, &context, &self.turnout(d), flagged.len());
         let mut by_software: Vec<SoftwareRow> = by_software.into_values().collect();
-        by_software.sort_by(|a, b| {
-            (b.active_month, b.servers, &a.software).cmp(&(a.active_month, a.servers, &b.software))
-        });
+        sort_software(&mut by_software);
         let mut by_language: Vec<LanguageRow> = by_language.into_values().collect();
-        by_language.sort_by(|a, b| {
-            (b.active_month, b.servers, &a.language).cmp(&(a.active_month, a.servers, &b.language))
-        });
+        sort_languages(&mut by_language);
         let growth = (d > self.baseline).then(|| self.growth(d.add_days(-1), d));
         let (excluded, suspect_included) = if self.include_suspect {
             (Vec::new(), flagged)
@@ -744,14 +792,11 @@ impl Census {
         }
     }
 
-    /// The crawl health of day `d` (see [`Health`]), with how many servers answered the
-    /// day before and how many of those answered on `d`.
-    fn health(&self, d: Day) -> (Health, u64, u64) {
-        if !self.crawl_days.contains(&d) {
-            return (Health::Ok, 0, 0);
-        }
+    /// How many servers answered on `d`, on the day before, and on both: what the
+    /// day's [`Health`] is judged on (every server, whatever the filter).
+    pub fn turnout(&self, d: Day) -> Turnout {
         let before = d.add_days(-1);
-        let (mut today, mut day_before, mut answered) = (0, 0, 0);
+        let mut turnout = Turnout::default();
         for series in &self.series {
             let has = |day: Day| {
                 series
@@ -760,33 +805,146 @@ impl Census {
                     .is_ok()
             };
             let (on_d, on_before) = (has(d), has(before));
-            today += u64::from(on_d);
-            day_before += u64::from(on_before);
-            answered += u64::from(on_d && on_before);
+            turnout.today += u64::from(on_d);
+            turnout.day_before += u64::from(on_before);
+            turnout.answered += u64::from(on_d && on_before);
         }
-        let health = if today == 0 {
-            Health::NothingReachable
-        } else if answered * 2 < day_before {
-            Health::Thin
-        } else {
-            Health::Ok
-        };
-        (health, day_before, answered)
+        turnout
     }
 }
 
+/// How many servers answered on a day, on the day before, and on both.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Turnout {
+    pub today: u64,
+    pub day_before: u64,
+    pub answered: u64,
+}
+
+impl Turnout {
+    pub fn add(&mut self, other: Turnout) {
+        self.today += other.today;
+        self.day_before += other.day_before;
+        self.answered += other.answered;
+    }
+
+    /// The health of a day with this turnout; `crawled`: whether a crawl ran that day.
+    pub fn health(&self, crawled: bool) -> Health {
+        if !crawled {
+            Health::Ok
+        } else if self.today == 0 {
+            Health::NothingReachable
+        } else if self.answered * 2 < self.day_before {
+            Health::Thin
+        } else {
+            Health::Ok
+        }
+    }
+}
+
+/// What the notes of a day say besides its numbers: the census's first day, the days
+/// with a crawl, and the filter.
+pub struct NoteContext<'a> {
+    pub baseline: Day,
+    pub crawl_days: &'a BTreeSet<Day>,
+    pub software: Option<&'a str>,
+    pub include_suspect: bool,
+}
+
+/// The per-software table's order: most monthly active users first, then most
+/// servers, then by name.
+pub fn sort_software(rows: &mut [SoftwareRow]) {
+    rows.sort_by(|a, b| {
+        (b.active_month, b.servers, &a.software).cmp(&(a.active_month, a.servers, &b.software))
+    });
+}
+
+/// The per-language table's order: as [`sort_software`].
+pub fn sort_languages(rows: &mut [LanguageRow]) {
+    rows.sort_by(|a, b| {
+        (b.active_month, b.servers, &a.language).cmp(&(a.active_month, a.servers, &b.language))
+    });
+}
+
+/// The health of day `d` and the notes under its numbers: the baseline day, a thin
+/// crawl, a day without a crawl, the software filter, and suspect data counted
+/// (`flagged` servers).
+pub fn notes(
+    d: Day,
+    ctx: &NoteContext,
+    turnout: &Turnout,
+    flagged: usize,
+) -> (Health, Vec<String>) {
+    let mut notes = Vec::new();
+    if d == ctx.baseline {
+        notes.push(format!(
+            "{} is the first day of the census: every server is a baseline, so no \
+             servers are counted as new.",
+            d.in_words()
+        ));
+    }
+    let crawled = ctx.crawl_days.contains(&d);
+    let health = turnout.health(crawled);
+    let Turnout {
+        day_before,
+        answered,
+        ..
+    } = turnout;
+    match health {
+        Health::Ok => {}
+        Health::Thin => notes.push(format!(
+            "The crawls of {} are suspiciously thin: only {answered} of the {day_before} \
+             servers that answered the day before answered. The crawler's network was \
+             probably down; servers that did not answer are carried forward, and the \
+             numbers should not be read as a decline.",
+            d.in_words()
+        )),
+        Health::NothingReachable => notes.push(format!(
+            "No server answered the crawls of {}: the crawler's network was probably \
+             down. The numbers are carried forward from earlier days.",
+            d.in_words()
+        )),
+    }
+    if !crawled {
+        notes.push(format!(
+            "No crawl ran on {}: every server counted is carried forward from an \
+             earlier day.",
+            d.in_words()
+        ));
+    }
+    if let Some(software) = ctx.software {
+        notes.push(format!("Only servers running {software} are counted."));
+    }
+    if ctx.include_suspect && flagged > 0 {
+        notes.push(format!(
+            "Suspect data is included: {} flagged by the suspect-data rules {} counted.",
+            plural(flagged as u64, "server", "servers"),
+            if flagged == 1 { "is" } else { "are" }
+        ));
+    }
+    (health, notes)
+}
+
 /// Counts a server under each language it declares.
-fn add_languages(rows: &mut BTreeMap<Arc<str>, LanguageRow>, coverage: &mut Coverage, r: &Reading) {
+pub fn add_languages(
+    rows: &mut BTreeMap<String, LanguageRow>,
+    coverage: &mut Coverage,
+    r: &Reading,
+) {
     if !r.languages.is_empty() {
         coverage.languages += 1;
     }
     for language in r.languages.iter() {
-        let row = rows.entry(language.clone()).or_insert_with(|| LanguageRow {
-            language: language.to_string(),
-            servers: 0,
-            users_total: 0,
-            active_month: 0,
-        });
+        if !rows.contains_key(&**language) {
+            let row = LanguageRow {
+                language: language.to_string(),
+                servers: 0,
+                users_total: 0,
+                active_month: 0,
+            };
+            rows.insert(language.to_string(), row);
+        }
+        let row = rows.get_mut(&**language).expect("inserted above");
         tally(
             &mut row.servers,
             &mut row.users_total,

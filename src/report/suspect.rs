@@ -97,8 +97,22 @@ pub enum Reason {
     },
 }
 
+/// Every rule's machine name, as [`Reason::rule`] gives it (day summaries store the
+/// name; a test checks the list against the rules).
+pub const RULES: [&str; 9] = [
+    "negative",
+    "too_many_users",
+    "too_many_posts",
+    "active_above_total",
+    "halfyear_above_total",
+    "month_above_halfyear",
+    "jump",
+    "stuck",
+    "farm",
+];
+
 impl Reason {
-    /// A stable machine name for the rule, for JSON consumers.
+    /// A stable machine name for the rule, for JSON consumers (one of [`RULES`]).
     pub fn rule(&self) -> &'static str {
         match self {
             Reason::Negative { .. } => "negative",
@@ -355,6 +369,48 @@ pub fn farms(records: &[ServerRecord]) -> HashMap<Domain, Reason> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_rule_is_listed() {
+        let day = Day::from_ymd(2024, 1, 1).unwrap();
+        let above = |which| Reason::Above {
+            which,
+            value: 2,
+            bound: 1,
+        };
+        let reasons = [
+            Reason::Negative {
+                field: "users_total",
+                value: -1,
+            },
+            Reason::TooManyUsers {
+                field: "users_total",
+                value: 1,
+            },
+            Reason::TooManyPosts { posts: 2, bound: 1 },
+            above(Above::MonthOverUsers),
+            above(Above::HalfyearOverUsers),
+            above(Above::MonthOverHalfyear),
+            Reason::Jump {
+                from: 1,
+                to: 2,
+                hours: 3,
+            },
+            Reason::Stuck {
+                active_month: 1,
+                since: day,
+                posts_from: 1,
+                posts_to: 2,
+            },
+            Reason::Farm {
+                registrable: "a.social".into(),
+                day,
+                count: 6,
+            },
+        ];
+        let named: Vec<&str> = reasons.iter().map(Reason::rule).collect();
+        assert_eq!(named, RULES);
+    }
 
     fn day(n: i64) -> Day {
         Day::from_ymd(2022, 1, 1).unwrap().add_days(n)

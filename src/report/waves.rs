@@ -9,7 +9,9 @@
 //! the report are judged, so a report of fewer than `MIN_TRAILING_DAYS + 2` days has no
 //! waves. Consecutive high days form one wave.
 //!
-//! Types: [`Wave`], [`Contributor`], [`Measure`]; function [`waves`].
+//! Types: [`Wave`], [`Contributor`], [`Measure`]; functions [`waves`], [`ends`].
+
+use std::collections::BTreeSet;
 
 use chrono::Datelike;
 use serde::Serialize;
@@ -68,6 +70,27 @@ pub struct Wave {
 
 /// The waves among `days` (consecutive, oldest first), with contributors from `census`.
 pub fn waves(census: &Census, days: &[DayReport]) -> Vec<Wave> {
+    found(days, &mut |d1, d2| {
+        census
+            .top_growth(d1, d2, TOP_SERVERS)
+            .into_iter()
+            .map(|(domain, users)| Contributor { domain, users })
+            .collect()
+    })
+}
+
+/// The days [`waves`] compares server by server: each wave's day before and last day.
+pub fn ends(days: &[DayReport]) -> BTreeSet<Day> {
+    let mut ends = BTreeSet::new();
+    found(days, &mut |d1, d2| {
+        ends.extend([d1, d2]);
+        Vec::new()
+    });
+    ends
+}
+
+/// The waves among `days`, with contributors from `top(day before, last day)`.
+fn found(days: &[DayReport], top: &mut dyn FnMut(Day, Day) -> Vec<Contributor>) -> Vec<Wave> {
     let users: Vec<Option<i64>> = std::iter::once(None)
         .chain(
             days.windows(2)
@@ -115,11 +138,7 @@ pub fn waves(census: &Census, days: &[DayReport]) -> Vec<Wave> {
             .collect(),
             new_users: last.users.total.saturating_sub(first.users.total),
             new_servers: days[run].iter().filter_map(|d| d.servers.new).sum(),
-            top_servers: census
-                .top_growth(first.date, last.date, TOP_SERVERS)
-                .into_iter()
-                .map(|(domain, users)| Contributor { domain, users })
-                .collect(),
+            top_servers: top(first.date, last.date),
         });
     }
     found

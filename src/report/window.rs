@@ -1,8 +1,8 @@
-//! The slice of history a report reads: the `daily` rollup over a bounded range of
-//! days, regrouped per server.
+//! The slice of history a report reads: each server's latest snapshot of each day over
+//! a bounded range of days, regrouped per server.
 //!
-//! Reading the rollup costs one prefix scan per day, so a window of `n` days costs
-//! O(servers × n) whatever the length of the full history.
+//! Reading a range costs one read per day and group of servers, so a window of `n`
+//! days costs O(servers × n) whatever the length of the full history.
 //!
 //! Types: [`Window`] (every server's readings in a range of days), [`Reading`] (the
 //! numbers of one server's latest snapshot of one day).
@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 
 use crate::day::Day;
 use crate::domain::Domain;
+use crate::snapshot::Snapshot;
 use crate::store::{Store, StoreError};
 use crate::text::clean;
 
@@ -37,32 +38,63 @@ pub struct Reading {
 }
 
 /// Each server's readings over `from..=to`, oldest first, at most one per day.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Window {
     pub servers: BTreeMap<Domain, Vec<Reading>>,
+    names: HashMap<String, Arc<str>>,
+    language_lists: HashMap<Vec<String>, Arc<[Arc<str>]>>,
 }
 
 impl Window {
+    /// Every server's readings.
     pub fn load(store: &Store, from: Day, to: Day) -> Result<Window, StoreError> {
-        let mut names: HashMap<String, Arc<str>> = HashMap::new();
-        let mut language_lists: HashMap<Vec<String>, Arc<[Arc<str>]>> = HashMap::new();
-        let mut servers: BTreeMap<Domain, Vec<Reading>> = BTreeMap::new();
-        for day in Day::range(from, to) {
-            for snapshot in store.day_snapshots(day)? {
-                let stats = snapshot.stats;
-                let software = names
-                    .entry(stats.software)
-                    // Names stored before the parsers cleaned remote text are cleaned
-                    // here, so no report, chart or page shows a control character.
-                    .or_insert_with_key(|name| {
-                        Arc::from(clean(name).unwrap_or_else(|| "unknown".into()))
-                    })
-                    .clone();
-                let languages = language_lists
-                    .entry(stats.languages)
-                    .or_insert_with_key(|list| languages(list, &mut names))
-                    .clone();
-                servers.entry(snapshot.domain).or_default().push(Reading {
+        Window::load_days(store, Day::range(from, to))
+    }
+
+    /// The readings of `days` only (ascending): what a comparison of a few days needs.
+    pub fn load_days(
+        store: &Store,
+        days: impl IntoIterator<Item = Day>,
+    ) -> Result<Window, StoreError> {
+        let mut window = Window::default();
+        for day in days {
+            window.add(day, store.day_snapshots(day)?);
+        }
+        Ok(window)
+    }
+
+    /// The readings of the servers of one group (see `Store::group_days`).
+    pub fn load_group(store: &Store, group: u32, from: Day, to: Day) -> Result<Window, StoreError> {
+        let mut window = Window::default();
+        for (day, snapshots) in store.group_days(group, from, to)? {
+            window.add(day, snapshots);
+        }
+        Ok(window)
+    }
+
+    /// Adds each server's latest snapshot of `day` (days in ascending order).
+    fn add(&mut self, day: Day, snapshots: Vec<Snapshot>) {
+        for snapshot in snapshots {
+            let stats = snapshot.stats;
+            let software = self
+                .names
+                .entry(stats.software)
+                // Names stored before the parsers cleaned remote text are cleaned
+                // here, so no report, chart or page shows a control character.
+                .or_insert_with_key(|name| {
+                    Arc::from(clean(name).unwrap_or_else(|| "unknown".into()))
+                })
+                .clone();
+            let names = &mut self.names;
+            let languages = self
+                .language_lists
+                .entry(stats.languages)
+                .or_insert_with_key(|list| languages(list, names))
+                .clone();
+            self.servers
+                .entry(snapshot.domain)
+                .or_default()
+                .push(Reading {
                     day,
                     at: snapshot.at,
                     software,
@@ -73,9 +105,7 @@ impl Window {
                     registrations_week: stats.registrations_week,
                     languages,
                 });
-            }
         }
-        Ok(Window { servers })
     }
 }
 

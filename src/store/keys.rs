@@ -1,14 +1,25 @@
-//! Byte layouts of the keys in each tree, chosen so the scans the reporter needs are
-//! range scans: one server's history is a prefix, one day's rollup is a prefix.
+//! Byte layouts of the keys in each tree (format 2), chosen so the reads the reporter
+//! and the history need are point reads or range scans. Integers are big-endian so
+//! keys sort as numbers.
 //!
-//! - snapshots: `domain 0x00 millis` (millis: big-endian i64 with the sign bit flipped)
-//! - daily: `day domain` (day: [`Day::to_key`])
+//! - blocks: `day group` (day: [`Day::to_key`]; group: server id / [`GROUP`], u32): a
+//!   day's blocks are one prefix, and the blocks of each new day are appended at the
+//!   end of the tree, so sled writes them once and never rewrites their pages.
+//! - fresh: `day server instant` (server id u32, instant as in [`instant`])
+//! - ids: domain text → server id; names: server id → domain text
+//! - strings: `0x00 text` → string id; `0x01 id` → text
+//! - days: day → nothing: the days that hold snapshots
 //! - runs: big-endian run id
+//!
+//! Format 1 (read only by the upgrade): snapshots `domain 0x00 instant`.
 
 use chrono::{DateTime, Utc};
 
 use crate::day::Day;
-use crate::domain::Domain;
+
+/// Servers per block: about 4 KiB of snapshots per block and day, large enough that
+/// sled stores few values, small enough that a block stays in one sled page.
+pub const GROUP: u32 = 256;
 
 pub fn instant(at: DateTime<Utc>) -> [u8; 8] {
     ((at.timestamp_millis() as u64) ^ (1 << 63)).to_be_bytes()
@@ -19,41 +30,69 @@ pub fn instant_from(bytes: &[u8]) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp_millis((u64::from_be_bytes(raw) ^ (1 << 63)) as i64)
 }
 
-/// The prefix under which all snapshots of `domain` sort. The 0x00 separator cannot
-/// occur in a domain, so `a.social` never shares a prefix with `a.social.example`.
-pub fn history_prefix(domain: &Domain) -> Vec<u8> {
-    let mut key = Vec::with_capacity(domain.as_str().len() + 9);
-    key.extend_from_slice(domain.as_str().as_bytes());
+pub fn group_of(server: u32) -> u32 {
+    server / GROUP
+}
+
+pub fn block(group: u32, day: Day) -> [u8; 8] {
+    let mut key = [0; 8];
+    key[..4].copy_from_slice(&day.to_key());
+    key[4..].copy_from_slice(&group.to_be_bytes());
+    key
+}
+
+pub fn split_block(key: &[u8]) -> Option<(u32, Day)> {
+    let key: [u8; 8] = key.try_into().ok()?;
+    let group = u32::from_be_bytes(key[4..].try_into().ok()?);
+    Some((group, Day::from_key(key[..4].try_into().ok()?)))
+}
+
+pub fn fresh(day: Day, server: u32, at: DateTime<Utc>) -> [u8; 16] {
+    let mut key = [0; 16];
+    key[..4].copy_from_slice(&day.to_key());
+    key[4..8].copy_from_slice(&server.to_be_bytes());
+    key[8..].copy_from_slice(&instant(at));
+    key
+}
+
+/// The day and server of a `fresh` key.
+pub fn split_fresh(key: &[u8]) -> Option<(Day, u32)> {
+    let key: [u8; 16] = key.try_into().ok()?;
+    Some((
+        Day::from_key(key[..4].try_into().ok()?),
+        u32::from_be_bytes(key[4..8].try_into().ok()?),
+    ))
+}
+
+pub fn id(id: u32) -> [u8; 4] {
+    id.to_be_bytes()
+}
+
+pub fn id_from(bytes: &[u8]) -> Option<u32> {
+    Some(u32::from_be_bytes(bytes.try_into().ok()?))
+}
+
+pub fn string(text: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(text.len() + 1);
     key.push(0);
+    key.extend_from_slice(text.as_bytes());
     key
 }
 
-pub fn snapshot(domain: &Domain, at: DateTime<Utc>) -> Vec<u8> {
-    let mut key = history_prefix(domain);
-    key.extend_from_slice(&instant(at));
+pub fn string_id(id: u32) -> [u8; 5] {
+    let mut key = [1; 5];
+    key[1..].copy_from_slice(&id.to_be_bytes());
     key
 }
 
-/// Splits a snapshot key into its domain text and instant.
-pub fn split_snapshot(key: &[u8]) -> Option<(&str, DateTime<Utc>)> {
+/// Splits a format-1 snapshot key into its domain text and instant.
+pub fn split_v1_snapshot(key: &[u8]) -> Option<(&str, DateTime<Utc>)> {
     let sep = key.len().checked_sub(9)?;
     if key.get(sep) != Some(&0) {
         return None;
     }
     let domain = std::str::from_utf8(&key[..sep]).ok()?;
     Some((domain, instant_from(&key[sep + 1..])?))
-}
-
-pub fn daily(day: Day, domain: &Domain) -> Vec<u8> {
-    let mut key = Vec::with_capacity(4 + domain.as_str().len());
-    key.extend_from_slice(&day.to_key());
-    key.extend_from_slice(domain.as_str().as_bytes());
-    key
-}
-
-pub fn split_daily(key: &[u8]) -> Option<(Day, &str)> {
-    let day: [u8; 4] = key.get(..4)?.try_into().ok()?;
-    Some((Day::from_key(day), std::str::from_utf8(&key[4..]).ok()?))
 }
 
 #[cfg(test)]
@@ -70,14 +109,15 @@ mod tests {
     }
 
     #[test]
-    fn snapshot_keys_split() {
-        let d = Domain::parse("a.social").unwrap();
-        let at = DateTime::from_timestamp_millis(1_700_000_000_123).unwrap();
-        let key = snapshot(&d, at);
-        assert_eq!(split_snapshot(&key), Some(("a.social", at)));
-        assert!(key.starts_with(&history_prefix(&d)));
-        let longer = Domain::parse("a.social.example.com").unwrap();
-        assert!(!snapshot(&longer, at).starts_with(&history_prefix(&d)));
-        assert_eq!(split_snapshot(b"short"), None);
+    fn keys_split_and_sort() {
+        let day = Day::from_ymd(2024, 6, 1).unwrap();
+        assert_eq!(split_block(&block(7, day)), Some((7, day)));
+        assert!(block(2, day) < block(1, day.add_days(1)));
+        let at = day.start();
+        assert_eq!(split_fresh(&fresh(day, 9, at)), Some((day, 9)));
+        let mut v1 = b"a.social\0".to_vec();
+        v1.extend_from_slice(&instant(at));
+        assert_eq!(split_v1_snapshot(&v1), Some(("a.social", at)));
+        assert_eq!(split_v1_snapshot(b"short"), None);
     }
 }

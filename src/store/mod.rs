@@ -1,42 +1,67 @@
-//! Durable history in sled: every snapshot ever taken, the state of every known server,
-//! every crawl run, and a per-day rollup so reports never scan all history.
+//! Durable history in sled: every snapshot ever taken, the state of every known server
+//! and every crawl run, in format 2.
 //!
-//! Trees (key layouts in [`keys`]):
+//! Trees (key layouts in [`keys`], the snapshot encoding in [`codec`]):
 //! - `servers`: domain → [`ServerRecord`] (JSON)
-//! - `snapshots`: (domain, instant) → [`ServerStats`] (JSON): the full history
-//! - `daily`: (day, domain) → the server's latest snapshot taken on that day: the
-//!   rollup the reporter reads. Derived from `snapshots`; [`Store::rebuild_daily`]
-//!   recreates it.
+//! - `ids` / `names`: domain ↔ compact server id; `strings`: text ↔ id for software
+//!   names, versions, NodeInfo schemas and languages (see [`intern`])
+//! - `blocks`: (day, group of [`keys::GROUP`] servers) → every snapshot those servers
+//!   gave that day, as one compact binary block: the full history, written in bulk
+//! - `fresh`: (day, server, instant) → one snapshot the crawler recorded and not yet
+//!   sealed into its block; [`Store::seal`] moves them (one block per transaction), and
+//!   every read merges them, so a snapshot is visible the moment it is written
+//! - `days`: day → nothing: the days that hold snapshots
 //! - `runs`: run id → [`RunRecord`] (JSON)
-//! - `meta`: `format` → the on-disk format version
+//! - `meta`: `format` → the on-disk format version ([`FORMAT`])
 //!
-//! Writes become durable at [`Store::flush`]; the crawler flushes in the background about
-//! once a second (`crawl::commit`), so a SIGKILL loses at most the visits of the last
-//! second, never a snapshot whose flush completed. sled holds an exclusive file lock, so a second process fails at once with
-//! [`StoreError::Locked`].
+//! A snapshot is identified by (server, instant): storing it again replaces it when the
+//! crawler records it ([`Store::record_visit`], a re-run with the same `--at`) and is a
+//! no-op on the bulk path ([`Store::put_snapshots`]). A server's numbers for a day are
+//! its latest snapshot of that day ([`Store::day_snapshots`]).
+//!
+//! Writes become durable at [`Store::flush`]; the crawler flushes in the background
+//! about once a second (`crawl::commit`), so a SIGKILL loses at most the visits of the
+//! last second, never a snapshot whose flush completed. sled holds an exclusive file
+//! lock, so a second process fails at once with [`StoreError::Locked`]. A format-1
+//! database (JSON values per snapshot) is converted by [`upgrade`] when opened for
+//! writing, or by `fedicensus upgrade`; read-only opens refuse it with a message naming
+//! that command.
 //!
 //! Types: [`Store`], [`StoreError`], and the records in [`record`].
 
+pub mod codec;
+pub mod intern;
 pub mod keys;
 pub mod record;
+pub mod upgrade;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 
 use crate::day::Day;
 use crate::domain::Domain;
 use crate::snapshot::{ServerStats, Snapshot};
+use codec::Row;
+use intern::{Interned, Interner};
 pub use record::{RunRecord, ServerRecord, Status};
+use sled::transaction::{TransactionError, TransactionResult};
 
 /// sled's page cache: bounded so a crawl of 100,000+ domains stays within a few
 /// hundred MiB (sled's default is 1 GiB).
 const CACHE_BYTES: u64 = 256 * 1024 * 1024;
 
 /// The on-disk format this build writes and understands.
-const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
+
+/// How many days after its own a snapshot can change a derived day: a reading counts
+/// for up to 30 days (gone) and judges the readings of the 67 days after it, which
+/// count for 7 more, and a day's growth compares it with the day before (the
+/// reporter's window, `report::WINDOW_DAYS`).
+pub const REACH_DAYS: i64 = 75;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -64,6 +89,12 @@ pub enum StoreError {
          build reads {FORMAT}); upgrade fedicensus"
     )]
     TooNew { path: PathBuf, found: u32 },
+    #[error(
+        "the database at {path} is in format {found}, this build uses format {FORMAT}: run \
+         `fedicensus --db {path} upgrade` once to convert it (nothing is lost; a crawl also \
+         converts it)"
+    )]
+    Outdated { path: PathBuf, found: u32 },
     #[error("cannot use the database at {path}: {source}")]
     Io {
         path: PathBuf,
@@ -74,30 +105,62 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// The value of a `daily` entry: the instant is kept because the key only has the day.
-/// Nested rather than flattened: serde buffers flattened structs through a map, which
-/// made decoding the rollup the largest cost of a report.
-#[derive(Serialize, Deserialize)]
-struct DailyValue {
-    at: DateTime<Utc>,
-    stats: ServerStats,
-}
-
-/// An open database. Cheap to clone (sled trees are reference counted).
+/// An open database. Cheap to clone (sled trees and the interner are shared).
 #[derive(Clone)]
 pub struct Store {
     path: PathBuf,
     db: sled::Db,
     servers: sled::Tree,
-    snapshots: sled::Tree,
-    daily: sled::Tree,
+    ids: sled::Tree,
+    names: sled::Tree,
+    strings: sled::Tree,
+    blocks: sled::Tree,
+    fresh: sled::Tree,
+    days: sled::Tree,
     runs: sled::Tree,
+    meta: sled::Tree,
+    /// The tree of per-day summaries in use (named in `meta`; `rebuild` switches it).
+    derived: Arc<RwLock<sled::Tree>>,
+    interner: Arc<Mutex<Interner>>,
+}
+
+/// A server's first and last snapshot instants.
+pub type Span = (Domain, DateTime<Utc>, DateTime<Utc>);
+
+/// Fresh snapshots of one (group, day) on their way into the block.
+struct Pending {
+    slot: (u32, Day),
+    keys: Vec<sled::IVec>,
+    rows: Vec<Row>,
+}
+
+/// A tree of per-day summaries being rebuilt, not yet in use.
+pub struct NextDerived {
+    name: String,
+    tree: sled::Tree,
+    path: PathBuf,
+}
+
+impl NextDerived {
+    pub fn put(&self, day: Day, summary: Vec<u8>) -> Result<()> {
+        self.tree
+            .insert(day.to_key(), summary)
+            .map(drop)
+            .map_err(|e| classify(&self.path, e))
+    }
+}
+
+/// What an open may do to an older format.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Older {
+    Upgrade,
+    Refuse,
 }
 
 impl Store {
     /// Opens the database at `path`, creating it if `path` is missing or an empty
-    /// directory (for crawls). Anything else that is not a database is refused before
-    /// a file is created.
+    /// directory, and upgrading an older format (for crawls). Anything else that is not
+    /// a database is refused before a file is created.
     pub fn open(path: &Path) -> Result<Store> {
         match Found::at(path)? {
             Found::Nothing => {
@@ -107,9 +170,9 @@ impl Store {
                         source: e.into(),
                     })?;
                 }
-                Self::open_inner(path, true)
+                Self::open_inner(path, Older::Upgrade)
             }
-            Found::Database => Self::open_inner(path, true),
+            Found::Database => Self::open_inner(path, Older::Upgrade),
             Found::Other => Err(StoreError::NotADatabase {
                 path: path.to_path_buf(),
             }),
@@ -122,26 +185,37 @@ impl Store {
         !matches!(Found::at(path), Ok(Found::Nothing))
     }
 
-    /// Opens an existing database (for reports, `server` and `rebuild`): a missing one
-    /// is an error, not a new empty database, and anything that is not a fedicensus
-    /// database is refused untouched. Opening writes nothing, so a report works on a
-    /// full disk.
+    /// Opens an existing database (for reports and `server`): a missing one is an
+    /// error, not a new empty database; anything that is not a fedicensus database is
+    /// refused untouched, and an older format with the command that converts it.
+    /// Opening writes nothing, so a report works on a full disk.
     pub fn open_existing(path: &Path) -> Result<Store> {
+        Self::existing(path, Older::Refuse)
+    }
+
+    /// Opens an existing database and converts an older format (`upgrade`, `rebuild`).
+    pub fn open_upgrading(path: &Path) -> Result<Store> {
+        Self::existing(path, Older::Upgrade)
+    }
+
+    fn existing(path: &Path, older: Older) -> Result<Store> {
         match Found::at(path)? {
             Found::Nothing => Err(StoreError::Missing {
                 path: path.to_path_buf(),
             }),
-            Found::Database => Self::open_inner(path, false),
+            Found::Database => Self::open_inner(path, older),
             Found::Other => Err(StoreError::NotADatabase {
                 path: path.to_path_buf(),
             }),
         }
     }
 
-    /// Opens sled at `path`. With `create`, missing trees and the format marker are
-    /// created; without, a database lacking them is not ours and is refused, and
+    /// Opens sled at `path`. With [`Older::Upgrade`] (writable opens), missing trees
+    /// and the format marker are created and an older format is converted; with
+    /// [`Older::Refuse`], a database lacking them is not ours and is refused, and
     /// nothing is written.
-    fn open_inner(path: &Path, create: bool) -> Result<Store> {
+    fn open_inner(path: &Path, older: Older) -> Result<Store> {
+        let create = older == Older::Upgrade;
         let db = sled::Config::new()
             .path(path)
             .cache_capacity(CACHE_BYTES)
@@ -165,16 +239,8 @@ impl Store {
             }
             db.open_tree(name).map_err(|e| classify(path, e))
         };
-        let store = Store {
-            path: path.to_path_buf(),
-            servers: tree("servers")?,
-            snapshots: tree("snapshots")?,
-            daily: tree("daily")?,
-            runs: tree("runs")?,
-            db: db.clone(),
-        };
         let meta = tree("meta")?;
-        match meta.get("format").map_err(|e| classify(path, e))? {
+        let found = match meta.get("format").map_err(|e| classify(path, e))? {
             None if !create => {
                 return Err(StoreError::NotADatabase {
                     path: path.to_path_buf(),
@@ -183,21 +249,54 @@ impl Store {
             None => {
                 meta.insert("format", &FORMAT.to_be_bytes())
                     .map_err(|e| classify(path, e))?;
+                FORMAT
             }
-            Some(v) => {
-                let found = <[u8; 4]>::try_from(v.as_ref())
-                    .map(u32::from_be_bytes)
-                    .map_err(|_| StoreError::Corrupt {
-                        path: path.to_path_buf(),
-                        detail: "unreadable format marker".into(),
-                    })?;
-                if found > FORMAT {
-                    return Err(StoreError::TooNew {
-                        path: path.to_path_buf(),
-                        found,
-                    });
-                }
+            Some(v) => <[u8; 4]>::try_from(v.as_ref())
+                .map(u32::from_be_bytes)
+                .map_err(|_| StoreError::Corrupt {
+                    path: path.to_path_buf(),
+                    detail: "unreadable format marker".into(),
+                })?,
+        };
+        let path_buf = path.to_path_buf();
+        if found > FORMAT {
+            return Err(StoreError::TooNew {
+                path: path_buf,
+                found,
+            });
+        }
+        if found < FORMAT && older == Older::Refuse {
+            return Err(StoreError::Outdated {
+                path: path_buf,
+                found,
+            });
+        }
+        let derived_name = match meta.get("derived").map_err(|e| classify(path, e))? {
+            Some(name) => String::from_utf8_lossy(&name).into_owned(),
+            None => "derived".to_string(),
+        };
+        let store = Store {
+            derived: Arc::new(RwLock::new(tree(&derived_name)?)),
+            meta: meta.clone(),
+            path: path_buf,
+            servers: tree("servers")?,
+            ids: tree("ids")?,
+            names: tree("names")?,
+            strings: tree("strings")?,
+            blocks: tree("blocks")?,
+            fresh: tree("fresh")?,
+            days: tree("days")?,
+            runs: tree("runs")?,
+            db: db.clone(),
+            interner: Arc::default(),
+        };
+        store.load_interner()?;
+        if older == Older::Upgrade {
+            if found < FORMAT {
+                upgrade::from_format_1(&store, &meta)?;
             }
+            // Also the leftovers of an upgrade that crashed after its format switch.
+            upgrade::drop_format_1(&store)?;
         }
         Ok(store)
     }
@@ -244,14 +343,55 @@ impl Store {
         classify(&self.path, e)
     }
 
-    fn decode<T: DeserializeOwned>(&self, tree: &str, key: &[u8], value: &[u8]) -> Result<T> {
-        serde_json::from_slice(value).map_err(|e| StoreError::Corrupt {
+    fn corrupt(&self, detail: String) -> StoreError {
+        StoreError::Corrupt {
             path: self.path.clone(),
-            detail: format!(
+            detail,
+        }
+    }
+
+    fn decode<T: DeserializeOwned>(&self, tree: &str, key: &[u8], value: &[u8]) -> Result<T> {
+        serde_json::from_slice(value).map_err(|e| {
+            self.corrupt(format!(
                 "undecodable entry in tree '{tree}' at key {}: {e}",
                 String::from_utf8_lossy(key)
-            ),
+            ))
         })
+    }
+
+    fn bad_key(&self, tree: &str, key: &[u8]) -> StoreError {
+        self.corrupt(format!(
+            "malformed key in tree '{tree}': {}",
+            String::from_utf8_lossy(key)
+        ))
+    }
+
+    fn interner(&self) -> MutexGuard<'_, Interner> {
+        // A panic elsewhere cannot leave the maps half-updated: each update is one
+        // insert after its write succeeded.
+        self.interner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn load_interner(&self) -> Result<()> {
+        let mut interner = self.interner();
+        for (n, entry) in self.names.iter().enumerate() {
+            let (k, v) = entry.map_err(|e| self.err(e))?;
+            let domain = std::str::from_utf8(&v)
+                .ok()
+                .and_then(|d| Domain::from_stored(d).ok());
+            match (keys::id_from(&k), domain) {
+                (Some(id), Some(domain)) if id as usize == n => interner.add_server(domain),
+                _ => return Err(self.bad_key("names", &k)),
+            }
+        }
+        for (n, entry) in self.strings.range(keys::string_id(0)..).enumerate() {
+            let (k, v) = entry.map_err(|e| self.err(e))?;
+            match (keys::id_from(&k[1..]), std::str::from_utf8(&v)) {
+                (Some(id), Ok(text)) if id as usize == n => interner.add_string(text),
+                _ => return Err(self.bad_key("strings", &k)),
+            }
+        }
+        Ok(())
     }
 
     // ---- servers ----
@@ -265,6 +405,7 @@ impl Store {
     }
 
     pub fn put_server(&self, record: &ServerRecord) -> Result<()> {
+        self.invalidate_records(std::slice::from_ref(record))?;
         let value = serde_json::to_vec(record).expect("records serialize");
         self.servers
             .insert(record.domain.as_str().as_bytes(), value)
@@ -284,61 +425,178 @@ impl Store {
         self.servers.len()
     }
 
-    // ---- snapshots ----
+    // ---- ids ----
 
-    /// Stores a snapshot and keeps the day's rollup pointing at the server's latest
-    /// snapshot of that day. Storing the same (domain, instant) again overwrites it.
-    ///
-    /// Not transactional (bulk loads and rebuilds are about three times faster so); the
-    /// crawler uses [`Store::record_visit`].
-    pub fn put_snapshot(&self, snapshot: &Snapshot) -> Result<()> {
-        let stats = serde_json::to_vec(&snapshot.stats).expect("stats serialize");
-        self.snapshots
-            .insert(keys::snapshot(&snapshot.domain, snapshot.at), stats)
-            .map_err(|e| self.err(e))?;
-        self.roll_up(snapshot)
+    /// The rows for `snapshots`, assigning ids to names and strings seen for the first
+    /// time (written before any snapshot that uses them).
+    fn rows(&self, snapshots: &[Snapshot]) -> Result<Vec<Row>> {
+        let mut interner = self.interner();
+        snapshots
+            .iter()
+            .map(|s| self.row(&mut interner, s))
+            .collect()
     }
 
-    /// Points the day's rollup entry at `snapshot` if it is the day's latest so far.
-    fn roll_up(&self, snapshot: &Snapshot) -> Result<()> {
-        let (key, value) = daily_entry(snapshot);
-        let old = self.daily.get(&key).map_err(|e| self.err(e))?;
-        if supersedes(old.as_deref(), snapshot.at) {
-            self.daily.insert(key, value).map_err(|e| self.err(e))?;
-        }
-        Ok(())
-    }
-
-    /// Stores many snapshots (a bulk import); returns how many were new. A snapshot of
-    /// one server at one instant is stored once: one already there is kept as it is,
-    /// so loading the same snapshots again adds nothing.
-    pub fn put_snapshots(&self, snapshots: &[Snapshot]) -> Result<usize> {
-        let mut added = 0;
-        for snapshot in snapshots {
-            let key = keys::snapshot(&snapshot.domain, snapshot.at);
-            let stats = serde_json::to_vec(&snapshot.stats).expect("stats serialize");
-            // Insert-if-absent in one operation: an existing entry makes the swap fail.
-            let swapped = self
-                .snapshots
-                .compare_and_swap(key, None::<&[u8]>, Some(stats))
-                .map_err(|e| self.err(e))?;
-            if swapped.is_err() {
-                continue;
+    fn row(&self, interner: &mut Interner, snapshot: &Snapshot) -> Result<Row> {
+        let server = match interner.server(&snapshot.domain) {
+            Interned::Known(id) => id,
+            Interned::New(id) => {
+                let name = snapshot.domain.as_str().as_bytes();
+                self.names
+                    .insert(keys::id(id), name)
+                    .and_then(|_| self.ids.insert(name, &keys::id(id)))
+                    .map_err(|e| self.err(e))?;
+                interner.add_server(snapshot.domain.clone());
+                id
             }
-            added += 1;
-            self.roll_up(snapshot)?;
+        };
+        let stats = &snapshot.stats;
+        let mut text = |s: &str| self.string_id(interner, s);
+        Ok(Row {
+            server,
+            at: snapshot.at.timestamp_millis(),
+            software: text(&stats.software)?,
+            version: stats.version.as_deref().map(&mut text).transpose()?,
+            users_total: stats.users_total,
+            active_month: stats.active_month,
+            active_halfyear: stats.active_halfyear,
+            local_posts: stats.local_posts,
+            open_registrations: stats.open_registrations,
+            registrations_week: stats.registrations_week,
+            schema: stats.schema.as_deref().map(&mut text).transpose()?,
+            languages: stats
+                .languages
+                .iter()
+                .map(|l| text(l))
+                .collect::<Result<_>>()?,
+            sources: stats.sources.clone(),
+            origin: stats.origin.as_deref().map(&mut text).transpose()?,
+        })
+    }
+
+    fn string_id(&self, interner: &mut Interner, text: &str) -> Result<u32> {
+        match interner.string(text) {
+            Interned::Known(id) => Ok(id),
+            Interned::New(id) => {
+                self.strings
+                    .insert(keys::string_id(id), text.as_bytes())
+                    .and_then(|_| self.strings.insert(keys::string(text), &keys::id(id)))
+                    .map_err(|e| self.err(e))?;
+                interner.add_string(text);
+                Ok(id)
+            }
         }
+    }
+
+    /// The snapshot a row stands for.
+    fn snapshot(&self, interner: &Interner, row: &Row) -> Result<Snapshot> {
+        let text = |id: u32| {
+            interner
+                .text(id)
+                .map(|t| t.to_string())
+                .ok_or_else(|| self.corrupt(format!("unknown string id {id} in a snapshot")))
+        };
+        let domain = interner
+            .name(row.server)
+            .ok_or_else(|| self.corrupt(format!("unknown server id {} in a snapshot", row.server)))?
+            .clone();
+        let at = DateTime::from_timestamp_millis(row.at)
+            .ok_or_else(|| self.corrupt(format!("instant {} out of range", row.at)))?;
+        Ok(Snapshot {
+            domain,
+            at,
+            stats: ServerStats {
+                software: text(row.software)?,
+                version: row.version.map(text).transpose()?,
+                users_total: row.users_total,
+                active_month: row.active_month,
+                active_halfyear: row.active_halfyear,
+                local_posts: row.local_posts,
+                open_registrations: row.open_registrations,
+                registrations_week: row.registrations_week,
+                schema: row.schema.map(text).transpose()?,
+                languages: row
+                    .languages
+                    .iter()
+                    .map(|&l| text(l))
+                    .collect::<Result<_>>()?,
+                sources: row.sources.clone(),
+                origin: row.origin.map(text).transpose()?,
+            },
+        })
+    }
+
+    fn snapshots_of(&self, rows: &[Row]) -> Result<Vec<Snapshot>> {
+        let interner = self.interner();
+        rows.iter().map(|r| self.snapshot(&interner, r)).collect()
+    }
+
+    // ---- writing snapshots ----
+
+    /// Stores one snapshot on the bulk path (see [`Store::put_snapshots`]).
+    pub fn put_snapshot(&self, snapshot: &Snapshot) -> Result<()> {
+        self.put_snapshots(std::slice::from_ref(snapshot)).map(drop)
+    }
+
+    /// The bulk write path (imports, benchmarks, the upgrade): merges `snapshots` into
+    /// their blocks, each block read and written once per call. A snapshot already
+    /// stored (same server, same instant) is left as it is. Returns how many were new.
+    ///
+    /// Not transactional across blocks: each block is replaced whole, so a crash leaves
+    /// every block either before or after the call, and repeating the call completes it.
+    pub fn put_snapshots(&self, snapshots: &[Snapshot]) -> Result<usize> {
+        let mut groups: BTreeMap<(u32, Day), Vec<Row>> = BTreeMap::new();
+        for (row, s) in self.rows(snapshots)?.into_iter().zip(snapshots) {
+            groups
+                .entry((keys::group_of(row.server), Day::of(s.at)))
+                .or_default()
+                .push(row);
+        }
+        let mut touched: Vec<Day> = groups.keys().map(|(_, day)| *day).collect();
+        touched.sort();
+        touched.dedup();
+        for &day in &touched {
+            self.invalidate(day, Some(day.add_days(REACH_DAYS)))?;
+        }
+        let mut added = 0;
+        let mut batch = sled::Batch::default();
+        let mut days = sled::Batch::default();
+        let check_fresh = !self.fresh.is_empty();
+        for ((group, day), mut new) in groups {
+            codec::sort_rows(&mut new, false);
+            if check_fresh {
+                new.retain(|r| !self.in_fresh(day, r).unwrap_or(false));
+            }
+            let key = keys::block(group, day);
+            let old = self.block(&key, day)?;
+            let (merged, n) = codec::merge(old, new, false);
+            if n > 0 {
+                added += n;
+                batch.insert(&key, codec::encode_block(&merged, day_start(day)));
+                days.insert(&day.to_key(), &[]);
+            }
+        }
+        self.blocks.apply_batch(batch).map_err(|e| self.err(e))?;
+        self.days.apply_batch(days).map_err(|e| self.err(e))?;
         Ok(added)
     }
 
-    /// Stores what one visit learned, atomically: the server records it changed, the
-    /// snapshot and the day's rollup entry. A crash leaves all of it or none of it, so
-    /// a record never claims a snapshot that is not there.
+    fn in_fresh(&self, day: Day, row: &Row) -> Result<bool> {
+        let at = DateTime::from_timestamp_millis(row.at).unwrap_or_default();
+        self.fresh
+            .contains_key(keys::fresh(day, row.server, at))
+            .map_err(|e| self.err(e))
+    }
+
+    /// Stores what one visit learned, atomically: the server records it changed and
+    /// the snapshot (in `fresh`, until [`Store::seal`]). A crash leaves all of it or
+    /// none of it, so a record never claims a snapshot that is not there. The same
+    /// server at the same instant again replaces the snapshot.
     pub fn record_visit(&self, records: &[ServerRecord], snapshot: &Snapshot) -> Result<()> {
-        use sled::transaction::{ConflictableTransactionError, TransactionError};
+        use sled::transaction::ConflictableTransactionError;
         use sled::Transactional;
 
-        let records: Vec<(&[u8], Vec<u8>)> = records
+        let encoded: Vec<(&[u8], Vec<u8>)> = records
             .iter()
             .map(|r| {
                 (
@@ -347,21 +605,28 @@ impl Store {
                 )
             })
             .collect();
-        let snapshot_key = keys::snapshot(&snapshot.domain, snapshot.at);
-        let stats = serde_json::to_vec(&snapshot.stats).expect("stats serialize");
-        let (daily_key, daily_value) = daily_entry(snapshot);
-        let result = (&self.servers, &self.snapshots, &self.daily).transaction(
-            |(servers, snapshots, daily)| {
-                for (key, value) in &records {
+        let day = Day::of(snapshot.at);
+        // Stale summaries go first: a crash after this and before the write only costs
+        // a recomputation.
+        self.invalidate_records(records)?;
+        self.invalidate(day, Some(day.add_days(REACH_DAYS)))?;
+        let row = self.rows(std::slice::from_ref(snapshot))?.remove(0);
+        let key = keys::fresh(day, row.server, snapshot.at);
+        let value = codec::encode_block(std::slice::from_ref(&row), day_start(day));
+        let result =
+            (&self.servers, &self.fresh, &self.days).transaction(|(servers, fresh, days)| {
+                for (key, value) in &encoded {
                     servers.insert(*key, value.as_slice())?;
                 }
-                snapshots.insert(snapshot_key.as_slice(), stats.as_slice())?;
-                if supersedes(daily.get(&daily_key)?.as_deref(), snapshot.at) {
-                    daily.insert(daily_key.as_slice(), daily_value.as_slice())?;
-                }
+                fresh.insert(&key, value.as_slice())?;
+                days.insert(&day.to_key(), &[])?;
                 Ok::<(), ConflictableTransactionError<()>>(())
-            },
-        );
+            });
+        self.committed(result)
+    }
+
+    /// The outcome of a transaction that never aborts.
+    fn committed(&self, result: TransactionResult<(), ()>) -> Result<()> {
         match result {
             Ok(()) => Ok(()),
             Err(TransactionError::Storage(e)) => Err(self.err(e)),
@@ -369,125 +634,366 @@ impl Store {
         }
     }
 
-    /// One server's snapshots, oldest first.
-    pub fn history(&self, domain: &Domain) -> impl Iterator<Item = Result<Snapshot>> + '_ {
-        let domain = domain.clone();
-        self.snapshots
-            .scan_prefix(keys::history_prefix(&domain))
-            .map(move |entry| {
-                let (k, v) = entry.map_err(|e| self.err(e))?;
-                let (_, at) =
-                    keys::split_snapshot(&k).ok_or_else(|| self.bad_key("snapshots", &k))?;
-                Ok(Snapshot {
-                    domain: domain.clone(),
-                    at,
-                    stats: self.decode("snapshots", &k, &v)?,
-                })
-            })
+    /// Moves every snapshot in `fresh` into its block, one (group, day) per
+    /// transaction, so a crash during a seal leaves each snapshot in exactly one of
+    /// the two places. Returns how many snapshots were moved.
+    pub fn seal(&self) -> Result<usize> {
+        let mut moved = 0;
+        let mut pending: Option<Pending> = None;
+        for entry in self.fresh.iter() {
+            let (k, v) = entry.map_err(|e| self.err(e))?;
+            let (day, server) = keys::split_fresh(&k).ok_or_else(|| self.bad_key("fresh", &k))?;
+            let slot = (keys::group_of(server), day);
+            if pending.as_ref().is_some_and(|p| p.slot != slot) {
+                moved += self.seal_block(pending.take().expect("checked"))?;
+            }
+            let rows = self.decode_rows("fresh", &k, &v, day)?;
+            let p = pending.get_or_insert_with(|| Pending {
+                slot,
+                keys: Vec::new(),
+                rows: Vec::new(),
+            });
+            p.keys.push(k);
+            p.rows.extend(rows);
+        }
+        if let Some(p) = pending {
+            moved += self.seal_block(p)?;
+        }
+        Ok(moved)
     }
 
-    /// Every snapshot, in (domain, instant) order: for exports and rebuilds.
-    pub fn all_snapshots(&self) -> impl Iterator<Item = Result<Snapshot>> + '_ {
-        self.snapshots.iter().map(move |entry| {
+    fn seal_block(&self, pending: Pending) -> Result<usize> {
+        use sled::transaction::ConflictableTransactionError;
+        use sled::Transactional;
+
+        let Pending {
+            slot: (group, day),
+            keys: fresh_keys,
+            mut rows,
+        } = pending;
+        codec::sort_rows(&mut rows, true);
+        let key = keys::block(group, day);
+        let (merged, _) = codec::merge(self.block(&key, day)?, rows, true);
+        let value = codec::encode_block(&merged, day_start(day));
+        let result = (&self.blocks, &self.fresh).transaction(|(blocks, fresh)| {
+            blocks.insert(&key, value.as_slice())?;
+            for k in &fresh_keys {
+                fresh.remove(k)?;
+            }
+            Ok::<(), ConflictableTransactionError<()>>(())
+        });
+        self.committed(result).map(|()| fresh_keys.len())
+    }
+
+    // ---- reading snapshots ----
+
+    /// The rows of one block (empty when there is none).
+    fn block(&self, key: &[u8], day: Day) -> Result<Vec<Row>> {
+        match self.blocks.get(key).map_err(|e| self.err(e))? {
+            Some(v) => self.decode_rows("blocks", key, &v, day),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    fn decode_rows(&self, tree: &str, key: &[u8], value: &[u8], day: Day) -> Result<Vec<Row>> {
+        codec::decode_block(value, day_start(day))
+            .map_err(|e| self.corrupt(format!("{e} in tree '{tree}' at key {key:?}")))
+    }
+
+    /// Every row of `day`, sealed or fresh, sorted by (server, instant).
+    fn day_rows(&self, day: Day) -> Result<Vec<Row>> {
+        let mut rows = Vec::new();
+        // Groups follow the day in the key, so the rows come sorted by server.
+        for entry in self.blocks.scan_prefix(day.to_key()) {
             let (k, v) = entry.map_err(|e| self.err(e))?;
-            let (domain, at) =
-                keys::split_snapshot(&k).ok_or_else(|| self.bad_key("snapshots", &k))?;
-            let domain = Domain::from_stored(domain).map_err(|_| self.bad_key("snapshots", &k))?;
-            Ok(Snapshot {
-                domain,
-                at,
-                stats: self.decode("snapshots", &k, &v)?,
-            })
+            rows.extend(self.decode_rows("blocks", &k, &v, day)?);
+        }
+        let fresh = self.fresh_rows(self.fresh.scan_prefix(day.to_key()))?;
+        Ok(codec::merge(rows, fresh, true).0)
+    }
+
+    fn fresh_rows(&self, entries: sled::Iter) -> Result<Vec<Row>> {
+        let mut rows = Vec::new();
+        for entry in entries {
+            let (k, v) = entry.map_err(|e| self.err(e))?;
+            let (day, _) = keys::split_fresh(&k).ok_or_else(|| self.bad_key("fresh", &k))?;
+            rows.extend(self.decode_rows("fresh", &k, &v, day)?);
+        }
+        codec::sort_rows(&mut rows, true);
+        Ok(rows)
+    }
+
+    /// One server's snapshots, oldest first.
+    pub fn history(&self, domain: &Domain) -> impl Iterator<Item = Result<Snapshot>> + '_ {
+        let snapshots = self
+            .history_rows(domain)
+            .and_then(|rows| self.snapshots_of(&rows));
+        each(snapshots).into_iter()
+    }
+
+    fn history_rows(&self, domain: &Domain) -> Result<Vec<Row>> {
+        let Some(id) = self.interner().server_id(domain) else {
+            return Ok(Vec::new());
+        };
+        let mut rows = Vec::new();
+        for day in self.stored_days() {
+            let day = day?;
+            let block = self.block(&keys::block(keys::group_of(id), day), day)?;
+            rows.extend(block.into_iter().filter(|r| r.server == id));
+        }
+        let mut fresh = self.fresh_rows(self.fresh.iter())?;
+        fresh.retain(|r| r.server == id);
+        let mut rows = codec::merge(rows, fresh, true).0;
+        rows.sort_by_key(|r| r.at);
+        Ok(rows)
+    }
+
+    /// Every snapshot, day by day (within a day by server id, then instant), streaming:
+    /// one day is in memory at a time. For rebuilds and the upgrade.
+    pub fn all_snapshots(&self) -> impl Iterator<Item = Result<Snapshot>> + '_ {
+        self.stored_days().flat_map(move |day| {
+            each(
+                day.and_then(|day| self.day_rows(day))
+                    .and_then(|rows| self.snapshots_of(&rows)),
+            )
         })
     }
 
     /// Every snapshot taken on the days `since..=until`, day by day (within a day in
-    /// (domain, instant) order). Streams: the rollup's day-first keys say which servers
-    /// have snapshots on a day, then each server's snapshots of that day are one range.
+    /// (domain, instant) order), streaming: one day is in memory at a time. For exports.
     pub fn snapshots_between(
         &self,
         since: Day,
         until: Day,
     ) -> impl Iterator<Item = Result<Snapshot>> + '_ {
-        let days = self.daily.range(since.to_key()..until.add_days(1).to_key());
-        days.flat_map(
-            move |entry| -> Box<dyn Iterator<Item = Result<Snapshot>> + '_> {
-                let located = entry.map_err(|e| self.err(e)).and_then(|(k, _)| {
-                    let (day, domain) =
-                        keys::split_daily(&k).ok_or_else(|| self.bad_key("daily", &k))?;
-                    let domain =
-                        Domain::from_stored(domain).map_err(|_| self.bad_key("daily", &k))?;
-                    Ok((day, domain))
-                });
-                match located {
-                    Err(e) => Box::new(std::iter::once(Err(e))),
-                    Ok((day, domain)) => Box::new(
-                        self.snapshots
-                            .range(
-                                keys::snapshot(&domain, day.start())
-                                    ..keys::snapshot(&domain, day.end()),
-                            )
-                            .map(move |entry| {
-                                let (k, v) = entry.map_err(|e| self.err(e))?;
-                                let (_, at) = keys::split_snapshot(&k)
-                                    .ok_or_else(|| self.bad_key("snapshots", &k))?;
-                                Ok(Snapshot {
-                                    domain: domain.clone(),
-                                    at,
-                                    stats: self.decode("snapshots", &k, &v)?,
-                                })
-                            }),
-                    ),
-                }
-            },
-        )
+        let days = self.days.range(since.to_key()..until.add_days(1).to_key());
+        self.days_of(days).flat_map(move |day| {
+            let mut snapshots = day
+                .and_then(|day| self.day_rows(day))
+                .and_then(|rows| self.snapshots_of(&rows));
+            if let Ok(snapshots) = &mut snapshots {
+                snapshots.sort_by(|a, b| (&a.domain, a.at).cmp(&(&b.domain, b.at)));
+            }
+            each(snapshots)
+        })
     }
 
+    /// The days that hold snapshots, ascending.
+    fn stored_days(&self) -> impl Iterator<Item = Result<Day>> + '_ {
+        self.days_of(self.days.iter())
+    }
+
+    /// The days named by the keys of the `days` tree that `entries` walks.
+    fn days_of(&self, entries: sled::Iter) -> impl Iterator<Item = Result<Day>> + '_ {
+        entries.keys().map(move |k| {
+            let k = k.map_err(|e| self.err(e))?;
+            <[u8; 4]>::try_from(k.as_ref())
+                .map(Day::from_key)
+                .map_err(|_| self.bad_key("days", &k))
+        })
+    }
+
+    /// How many snapshots are stored.
     pub fn snapshot_count(&self) -> usize {
-        self.snapshots.len()
-    }
-
-    fn bad_key(&self, tree: &str, key: &[u8]) -> StoreError {
-        StoreError::Corrupt {
-            path: self.path.clone(),
-            detail: format!(
-                "malformed key in tree '{tree}': {}",
-                String::from_utf8_lossy(key)
-            ),
+        if self.fresh.is_empty() {
+            // Each block starts with its row count: no need to decode the rows.
+            self.blocks
+                .iter()
+                .values()
+                .filter_map(|v| codec::row_count(&v.ok()?))
+                .sum()
+        } else {
+            self.all_snapshots().count()
         }
     }
 
-    /// Each server's latest snapshot taken on `day` (from the rollup: one prefix scan,
-    /// whatever the length of the history).
+    /// Each server's latest snapshot taken on `day`, in name order.
     pub fn day_snapshots(&self, day: Day) -> Result<Vec<Snapshot>> {
-        self.daily
-            .scan_prefix(day.to_key())
-            .map(|entry| {
-                let (k, v) = entry.map_err(|e| self.err(e))?;
-                let (_, domain) = keys::split_daily(&k).ok_or_else(|| self.bad_key("daily", &k))?;
-                let domain = Domain::from_stored(domain).map_err(|_| self.bad_key("daily", &k))?;
-                let value: DailyValue = self.decode("daily", &k, &v)?;
-                Ok(Snapshot {
-                    domain,
-                    at: value.at,
-                    stats: value.stats,
-                })
+        let mut rows = self.day_rows(day)?;
+        // Rows are sorted by (server, instant): a server's last row is its latest.
+        rows.reverse();
+        rows.dedup_by_key(|r| r.server);
+        let mut snapshots = self.snapshots_of(&rows)?;
+        snapshots.sort_by(|a, b| a.domain.cmp(&b.domain));
+        Ok(snapshots)
+    }
+
+    /// Each server's first and last snapshot instant (by server name), from one pass
+    /// over every block: what `rebuild` checks the records against.
+    pub fn spans(&self) -> Result<Vec<Span>> {
+        let mut spans: Vec<Option<(i64, i64)>> = Vec::new();
+        let mut widen = |r: &Row| {
+            let i = r.server as usize;
+            if spans.len() <= i {
+                spans.resize(i + 1, None);
+            }
+            let s = spans[i].get_or_insert((r.at, r.at));
+            *s = (s.0.min(r.at), s.1.max(r.at));
+        };
+        for entry in self.blocks.iter() {
+            let (k, v) = entry.map_err(|e| self.err(e))?;
+            let (_, day) = keys::split_block(&k).ok_or_else(|| self.bad_key("blocks", &k))?;
+            self.decode_rows("blocks", &k, &v, day)?
+                .iter()
+                .for_each(&mut widen);
+        }
+        self.fresh_rows(self.fresh.iter())?
+            .iter()
+            .for_each(&mut widen);
+        let interner = self.interner();
+        let instant = |ms: i64| DateTime::from_timestamp_millis(ms).unwrap_or_default();
+        Ok(spans
+            .into_iter()
+            .enumerate()
+            .filter_map(|(id, s)| {
+                let (first, last) = s?;
+                Some((
+                    interner.name(id as u32)?.clone(),
+                    instant(first),
+                    instant(last),
+                ))
+            })
+            .collect())
+    }
+
+    /// Each server's latest snapshot of each day in `from..=to`, for the servers of
+    /// one group, day by day (within a day by server id).
+    pub fn group_days(&self, group: u32, from: Day, to: Day) -> Result<Vec<(Day, Vec<Snapshot>)>> {
+        let mut days: BTreeMap<Day, Vec<Row>> = BTreeMap::new();
+        for day in Day::range(from, to) {
+            let rows = self.block(&keys::block(group, day), day)?;
+            if !rows.is_empty() {
+                days.insert(day, rows);
+            }
+        }
+        if !self.fresh.is_empty() {
+            let mut fresh =
+                self.fresh_rows(self.fresh.range(from.to_key()..to.add_days(1).to_key()))?;
+            fresh.retain(|r| keys::group_of(r.server) == group);
+            for row in fresh {
+                let day = Day::of(DateTime::from_timestamp_millis(row.at).unwrap_or_default());
+                let rows = days.entry(day).or_default();
+                *rows = codec::merge(std::mem::take(rows), vec![row], true).0;
+            }
+        }
+        let interner = self.interner();
+        days.into_iter()
+            .map(|(day, mut rows)| {
+                rows.reverse();
+                rows.dedup_by_key(|r| r.server);
+                rows.reverse();
+                let snapshots = rows
+                    .iter()
+                    .map(|r| self.snapshot(&interner, r))
+                    .collect::<Result<_>>()?;
+                Ok((day, snapshots))
             })
             .collect()
     }
 
-    /// Recreates the daily rollup from the full history. Costs one pass over every
-    /// snapshot; returns how many rollup entries were written.
-    pub fn rebuild_daily(&self) -> Result<usize> {
-        self.daily.clear().map_err(|e| self.err(e))?;
-        // Snapshots come in (domain, instant) order, so the last one written for a
-        // (day, domain) is that day's latest: no need to read the entry back.
-        for snapshot in self.all_snapshots() {
-            let (key, value) = daily_entry(&snapshot?);
-            self.daily.insert(key, value).map_err(|e| self.err(e))?;
+    /// How many groups of servers hold snapshots (group ids are `0..groups()`).
+    pub fn groups(&self) -> u32 {
+        let servers = self.interner().server_count();
+        servers.div_ceil(keys::GROUP)
+    }
+
+    /// The last day that holds a snapshot.
+    pub fn last_day(&self) -> Result<Option<Day>> {
+        let last = self.days.last().map_err(|e| self.err(e))?;
+        Ok(last.and_then(|(k, _)| Some(Day::from_key(k.as_ref().try_into().ok()?))))
+    }
+
+    // ---- per-day summaries ----
+
+    fn derived(&self) -> sled::Tree {
+        self.derived
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The stored summaries of the days in `from..=to` (days without one are absent).
+    pub fn derived_range(&self, from: Day, to: Day) -> Result<Vec<(Day, sled::IVec)>> {
+        self.derived()
+            .range(from.to_key()..=to.to_key())
+            .map(|entry| {
+                let (k, v) = entry.map_err(|e| self.err(e))?;
+                let day =
+                    <[u8; 4]>::try_from(k.as_ref()).map_err(|_| self.bad_key("derived", &k))?;
+                Ok((Day::from_key(day), v))
+            })
+            .collect()
+    }
+
+    pub fn put_derived(&self, day: Day, summary: Vec<u8>) -> Result<()> {
+        self.derived()
+            .insert(day.to_key(), summary)
+            .map(drop)
+            .map_err(|e| self.err(e))
+    }
+
+    /// Removes the summaries of the days `from..=to` (`to` None: every later day).
+    fn invalidate(&self, from: Day, to: Option<Day>) -> Result<()> {
+        let derived = self.derived();
+        let range = match to {
+            Some(to) => derived.range(from.to_key()..=to.to_key()),
+            None => derived.range(from.to_key()..),
+        };
+        for key in range.keys() {
+            derived
+                .remove(key.map_err(|e| self.err(e))?)
+                .map_err(|e| self.err(e))?;
         }
+        Ok(())
+    }
+
+    /// Removes the summaries a change of these records can alter: a different first-up
+    /// time, opt-out or alias status changes every day from the server's first up.
+    fn invalidate_records(&self, records: &[ServerRecord]) -> Result<()> {
+        for record in records {
+            let old = self.server(&record.domain)?;
+            if let Some(from) = record.reach_of_change(old.as_ref()) {
+                self.invalidate(from, None)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A new, empty tree for a rebuild of the summaries.
+    pub fn next_derived(&self) -> Result<NextDerived> {
+        let current = self.meta.get("derived").map_err(|e| self.err(e))?;
+        let name = if current.as_deref() == Some(b"derived.b") {
+            "derived.a"
+        } else {
+            "derived.b"
+        };
+        // A leftover of a rebuild that crashed before its switch.
+        self.db.drop_tree(name).map_err(|e| self.err(e))?;
+        let tree = self.db.open_tree(name).map_err(|e| self.err(e))?;
+        Ok(NextDerived {
+            name: name.to_string(),
+            tree,
+            path: self.path.clone(),
+        })
+    }
+
+    /// Makes a rebuilt tree of summaries the one in use, in one durable step, and
+    /// drops the old one.
+    pub fn switch_derived(&self, next: NextDerived) -> Result<()> {
         self.flush()?;
-        Ok(self.daily.len())
+        let old_name = self.meta.get("derived").map_err(|e| self.err(e))?;
+        self.meta
+            .insert("derived", next.name.as_bytes())
+            .map_err(|e| self.err(e))?;
+        self.flush()?;
+        *self.derived.write().unwrap_or_else(|e| e.into_inner()) = next.tree;
+        let old_name = old_name.map_or("derived".to_string(), |n| {
+            String::from_utf8_lossy(&n).into_owned()
+        });
+        self.db
+            .drop_tree(old_name.as_bytes())
+            .map_err(|e| self.err(e))?;
+        Ok(())
     }
 
     // ---- runs ----
@@ -585,29 +1091,17 @@ impl Found {
     }
 }
 
-/// The `daily` key and value for a snapshot.
-fn daily_entry(snapshot: &Snapshot) -> (Vec<u8>, Vec<u8>) {
-    let value = DailyValue {
-        at: snapshot.at,
-        stats: snapshot.stats.clone(),
-    };
-    (
-        keys::daily(Day::of(snapshot.at), &snapshot.domain),
-        serde_json::to_vec(&value).expect("daily serializes"),
-    )
+/// A list, or its error as the only item: for iterators of results.
+fn each<T>(items: Result<Vec<T>>) -> Vec<Result<T>> {
+    match items {
+        Ok(items) => items.into_iter().map(Ok).collect(),
+        Err(e) => vec![Err(e)],
+    }
 }
 
-/// Whether a snapshot taken at `at` replaces the rollup entry `old`: the day keeps its
-/// latest snapshot, whatever order they arrive in. An undecodable entry is replaced:
-/// the rollup is derived data (`rebuild` recreates it).
-fn supersedes(old: Option<&[u8]>, at: DateTime<Utc>) -> bool {
-    /// Only the instant is needed; the stats are skipped unread.
-    #[derive(Deserialize)]
-    struct Instant {
-        at: DateTime<Utc>,
-    }
-    old.and_then(|bytes| serde_json::from_slice::<Instant>(bytes).ok())
-        .is_none_or(|old| old.at <= at)
+/// The first instant of `day` in Unix milliseconds: the base of a block's instants.
+fn day_start(day: Day) -> i64 {
+    day.start().timestamp_millis()
 }
 
 /// Turns sled's errors into ones that tell the user what to do.
@@ -646,57 +1140,78 @@ mod tests {
             at: at(when),
             stats: ServerStats {
                 software: "mastodon".into(),
+                version: Some("4.3.2".into()),
                 users_total: Some(users),
-                sources: vec![Source::NodeInfo],
+                languages: vec!["en".into(), "de".into()],
+                sources: vec![Source::NodeInfo, Source::InstanceV2],
                 ..Default::default()
             },
         }
     }
 
+    fn visit(store: &Store, snapshot: &Snapshot) {
+        store.record_visit(&[], snapshot).unwrap();
+    }
+
     #[test]
-    fn history_and_daily_rollup() {
+    fn history_and_days_from_blocks_and_fresh() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("db")).unwrap();
-        store
-            .put_snapshot(&snap("a.social", "2022-10-27T10:00:00Z", 10))
-            .unwrap();
-        store
-            .put_snapshot(&snap("a.social", "2022-10-27T18:00:00Z", 12))
-            .unwrap();
+        visit(&store, &snap("a.social", "2022-10-27T10:00:00Z", 10));
+        visit(&store, &snap("a.social", "2022-10-27T18:00:00Z", 12));
         // An older snapshot arriving late must not replace the day's latest.
-        store
-            .put_snapshot(&snap("a.social", "2022-10-27T12:00:00Z", 11))
-            .unwrap();
-        store
-            .put_snapshot(&snap("a.social", "2022-10-28T01:00:00Z", 13))
-            .unwrap();
-        store
-            .put_snapshot(&snap("b.social", "2022-10-27T05:00:00Z", 5))
-            .unwrap();
-        // The same instant again overwrites instead of duplicating.
-        store
-            .put_snapshot(&snap("b.social", "2022-10-27T05:00:00Z", 6))
-            .unwrap();
+        visit(&store, &snap("a.social", "2022-10-27T12:00:00Z", 11));
+        assert_eq!(store.seal().unwrap(), 3);
+        visit(&store, &snap("a.social", "2022-10-28T01:00:00Z", 13));
+        visit(&store, &snap("b.social", "2022-10-27T05:00:00Z", 5));
+        // The same instant again replaces instead of duplicating, sealed or not.
+        visit(&store, &snap("b.social", "2022-10-27T05:00:00Z", 6));
+        visit(&store, &snap("a.social", "2022-10-27T10:00:00Z", 10));
 
-        let a = Domain::parse("a.social").unwrap();
-        let users: Vec<i64> = store
-            .history(&a)
-            .map(|s| s.unwrap().stats.users_total.unwrap())
+        let check = |store: &Store| {
+            let a = Domain::parse("a.social").unwrap();
+            let users: Vec<i64> = store
+                .history(&a)
+                .map(|s| s.unwrap().stats.users_total.unwrap())
+                .collect();
+            assert_eq!(users, vec![10, 11, 12, 13]);
+            assert_eq!(store.snapshot_count(), 5);
+            assert_eq!(store.all_snapshots().count(), 5);
+            let day = Day::from_ymd(2022, 10, 27).unwrap();
+            let got: Vec<(String, i64)> = store
+                .day_snapshots(day)
+                .unwrap()
+                .iter()
+                .map(|s| (s.domain.to_string(), s.stats.users_total.unwrap()))
+                .collect();
+            assert_eq!(got, vec![("a.social".into(), 12), ("b.social".into(), 6)]);
+        };
+        check(&store);
+        store.seal().unwrap();
+        check(&store);
+        let first = store.history(&Domain::parse("b.social").unwrap()).next();
+        assert_eq!(
+            first.unwrap().unwrap(),
+            snap("b.social", "2022-10-27T05:00:00Z", 6)
+        );
+    }
+
+    #[test]
+    fn bulk_writes_count_only_new_snapshots() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db")).unwrap();
+        let batch: Vec<Snapshot> = (0..600)
+            .map(|i| snap(&format!("s{i}.social"), "2022-10-27T10:00:00Z", i))
             .collect();
-        assert_eq!(users, vec![10, 11, 12, 13]);
-        assert_eq!(store.snapshot_count(), 5);
-
-        let day = Day::from_ymd(2022, 10, 27).unwrap();
-        let rollup = store.day_snapshots(day).unwrap();
-        let got: Vec<(String, i64)> = rollup
-            .iter()
-            .map(|s| (s.domain.to_string(), s.stats.users_total.unwrap()))
-            .collect();
-        assert_eq!(got, vec![("a.social".into(), 12), ("b.social".into(), 6)]);
-
-        store.rebuild_daily().unwrap();
-        assert_eq!(store.day_snapshots(day).unwrap(), rollup);
-        assert_eq!(store.day_snapshots(day.add_days(1)).unwrap().len(), 1);
+        assert_eq!(store.put_snapshots(&batch).unwrap(), 600);
+        assert_eq!(store.put_snapshots(&batch[100..300]).unwrap(), 0);
+        let mut changed = batch[5].clone();
+        changed.stats.users_total = Some(-1);
+        assert_eq!(store.put_snapshots(&[changed]).unwrap(), 0, "a no-op");
+        assert_eq!(store.snapshot_count(), 600);
+        let day = store.day_snapshots(Day::of(batch[0].at)).unwrap();
+        assert_eq!(day.len(), 600);
+        assert!(day.contains(&batch[5]));
     }
 
     #[test]
@@ -773,8 +1288,9 @@ mod tests {
         ));
         {
             let store = Store::open(&path).unwrap();
+            visit(&store, &snap("a.social", "2022-10-27T10:00:00Z", 10));
             store
-                .put_snapshot(&snap("a.social", "2022-10-27T10:00:00Z", 10))
+                .put_snapshot(&snap("b.social", "2022-10-27T10:00:00Z", 10))
                 .unwrap();
             let run = store
                 .start_run(
@@ -792,7 +1308,11 @@ mod tests {
             store.flush().unwrap();
         }
         let store = Store::open_existing(&path).unwrap();
-        assert_eq!(store.snapshot_count(), 1);
+        assert_eq!(store.snapshot_count(), 2);
+        assert_eq!(
+            store.history(&Domain::parse("b.social").unwrap()).count(),
+            1
+        );
         assert_eq!(
             store.crawl_days().unwrap(),
             vec![Day::from_ymd(2022, 10, 27).unwrap()]
@@ -842,6 +1362,14 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("corrupt") && err.contains("servers"), "{err}");
+        let s = snap("b.social", "2022-10-27T10:00:00Z", 1);
+        store.put_snapshot(&s).unwrap();
+        store
+            .blocks
+            .insert(keys::block(0, Day::of(s.at)), &b"\x02\x09"[..])
+            .unwrap();
+        let err = store.day_snapshots(Day::of(s.at)).unwrap_err().to_string();
+        assert!(err.contains("corrupt") && err.contains("blocks"), "{err}");
     }
 
     #[test]
@@ -857,6 +1385,22 @@ mod tests {
     }
 
     #[test]
+    fn a_newer_format_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        {
+            let db = sled::open(&path).unwrap();
+            db.open_tree("meta")
+                .unwrap()
+                .insert("format", &9u32.to_be_bytes())
+                .unwrap();
+            db.flush().unwrap();
+        }
+        let err = Store::open(&path).err().expect("refused").to_string();
+        assert!(err.contains("newer fedicensus (format 9"), "{err}");
+    }
+
+    #[test]
     fn a_visit_is_recorded_with_its_records() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("db")).unwrap();
@@ -869,13 +1413,6 @@ mod tests {
         assert_eq!(store.server(&snapshot.domain).unwrap(), Some(record));
         assert_eq!(store.history(&snapshot.domain).count(), 1);
         let day = Day::of(snapshot.at);
-        assert_eq!(store.day_snapshots(day).unwrap(), vec![snapshot.clone()]);
-        // A corrupt rollup entry is replaced, not fatal: the rollup is derived data.
-        store
-            .daily
-            .insert(keys::daily(day, &snapshot.domain), &b"junk"[..])
-            .unwrap();
-        store.put_snapshot(&snapshot).unwrap();
         assert_eq!(store.day_snapshots(day).unwrap(), vec![snapshot]);
     }
 }

@@ -22,6 +22,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::day::Day;
 use crate::domain::Domain;
 use crate::outcome::{FailureReason, OptOut};
 use crate::snapshot::ServerStats;
@@ -201,6 +202,28 @@ impl ServerRecord {
         self.consecutive_failures = 0;
         self.next_probe = None;
         self.status = Status::Alias { canonical };
+    }
+
+    /// The first day whose census can differ when this record replaces `old`: the
+    /// reporter reads a record's first-up time (new servers, spam farms), whether it
+    /// opted out and whether it is an alias, for every day from its first up.
+    pub fn reach_of_change(&self, old: Option<&ServerRecord>) -> Option<Day> {
+        let facts = |r: &ServerRecord| {
+            (
+                r.first_up,
+                matches!(r.status, Status::OptedOut { .. }),
+                matches!(r.status, Status::Alias { .. }),
+            )
+        };
+        if old.map(facts) == Some(facts(self)) {
+            return None;
+        }
+        let old_first = old.and_then(|o| o.first_up);
+        [old_first, self.first_up]
+            .into_iter()
+            .flatten()
+            .min()
+            .map(Day::of)
     }
 
     fn attempted(&mut self, at: DateTime<Utc>) {

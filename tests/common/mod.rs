@@ -5,6 +5,7 @@
 pub mod browser;
 pub mod census;
 pub mod history;
+pub mod oracle;
 pub mod real;
 
 use std::collections::BTreeMap;
