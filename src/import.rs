@@ -30,7 +30,7 @@ use crate::snapshot::{ServerStats, Snapshot};
 use crate::store::{RunRecord, ServerRecord, Store};
 
 /// Snapshots stored per call to [`Store::put_snapshots`].
-const BATCH: usize = 10_000;
+const BATCH: usize = 20_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -120,24 +120,33 @@ pub fn import(store: &Store, options: &Options) -> anyhow::Result<Summary> {
     if options.dry_run {
         return Ok(summary);
     }
+    // Second pass: a thread parses the file again while this one stores what it parsed
+    // (storing is the slower half, so the second parse costs no wall time).
     let mut servers = Servers::default();
-    let mut batch = Vec::with_capacity(BATCH);
-    let store_batch = |batch: &mut Vec<Snapshot>, summary: &mut Summary| -> anyhow::Result<()> {
-        summary.added += store.put_snapshots(batch)? as u64;
-        batch.clear();
-        Ok(())
-    };
-    reader.each::<anyhow::Error>(|parsed| {
-        if let Ok(snapshot) = parsed {
-            servers.saw(&snapshot);
-            batch.push(snapshot);
-            if batch.len() == BATCH {
-                store_batch(&mut batch, &mut summary)?;
-            }
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let (parsed_batches, batches) = std::sync::mpsc::sync_channel::<Vec<Snapshot>>(2);
+        let parser = scope.spawn(move || {
+            let mut batch = Vec::with_capacity(BATCH);
+            // A failed send means the storing side stopped on an error it reports.
+            let stopped = || anyhow::anyhow!("the import stopped");
+            reader.each::<anyhow::Error>(|parsed| {
+                if let Ok(snapshot) = parsed {
+                    batch.push(snapshot);
+                    if batch.len() == BATCH {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                        parsed_batches.send(full).map_err(|_| stopped())?;
+                    }
+                }
+                Ok(())
+            })?;
+            parsed_batches.send(batch).map_err(|_| stopped())
+        });
+        for mut batch in batches {
+            summary.added += store.put_snapshots(&batch)? as u64;
+            batch.drain(..).for_each(|s| servers.saw(s));
         }
-        Ok(())
+        parser.join().expect("parsing never panics")
     })?;
-    store_batch(&mut batch, &mut summary)?;
     summary.already_known = summary.rows - summary.skipped - summary.added;
     summary.servers = servers.write(store)?;
     summary.new_days = record_days(store, &servers.days, &default_source, options)?;
@@ -508,18 +517,18 @@ struct Servers {
 }
 
 impl Servers {
-    fn saw(&mut self, s: &Snapshot) {
+    fn saw(&mut self, s: Snapshot) {
         let day = self.days.entry(Day::of(s.at)).or_insert(s.at);
         *day = (*day).min(s.at);
         match self.seen.get_mut(&s.domain) {
             Some((first, latest)) => {
                 *first = (*first).min(s.at);
                 if s.at > latest.at {
-                    *latest = s.clone();
+                    *latest = s;
                 }
             }
             None => {
-                self.seen.insert(s.domain.clone(), (s.at, s.clone()));
+                self.seen.insert(s.domain.clone(), (s.at, s));
             }
         }
     }

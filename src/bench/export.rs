@@ -1,7 +1,8 @@
 //! `bench export`: writes a synthetic history ([`super::history`]) into a scratch
 //! database, then times exports of its snapshots (CSV, and Parquet partitioned by day)
 //! with their memory peak, checking a CSV import ([`import`] `--dry-run`: reading and
-//! checking only), and the full import of that CSV into a fresh database.
+//! checking only), the full import of that CSV into a fresh database, and the
+//! derivation of the imported days' summaries that `fedicensus import` runs after it.
 //!
 //! Types: [`ExportBench`], [`ExportResult`]; function [`run`].
 
@@ -99,8 +100,12 @@ pub fn run(
     options.dry_run = false;
     let (load, imported) = Phase::measure("import the CSV", || import::import(&fresh, &options));
     imported?;
+    let (derive, derived) = Phase::measure("derive the imported days' summaries", || {
+        crate::report::derive::settle(&fresh)
+    });
+    derived?;
     let (check_secs, import_secs) = (check.secs, load.secs);
-    phases.extend([check, load]);
+    phases.extend([check, load, derive]);
     Ok(ExportResult {
         machine: Machine::this(),
         bench: bench.clone(),

@@ -80,6 +80,11 @@ pub fn run(args: &ImportArgs, cli: &Cli) -> anyhow::Result<()> {
     import::check_file(&options)?;
     let store = Store::open(&cli.database(&args.db))?;
     let summary = import::import(&store, &options)?;
+    if !options.dry_run {
+        // Imported days are census days now: derive their summaries (and those of the
+        // later days the import reaches) once, as a crawl run does.
+        crate::report::derive::settle(&store)?;
+    }
     if args.json {
         println!("{}", serde_json::to_string(&summary)?);
     } else if !cli.quiet {
