@@ -548,3 +548,89 @@ fn exports_read_back_and_the_readme_sql_gives_the_reports_numbers_in_duckdb_and_
         assert_eq!(got, expected, "{engine}");
     }
 }
+
+/// `servers --gone` lists exactly the servers a day's (or each day of a period's)
+/// `servers.gone` counts: silent for 30 days, on the 30th. The history is imported, so
+/// the servers fall silent exactly when the test says.
+#[test]
+fn gone_lists_the_servers_silent_for_thirty_days_as_the_report_counts_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, csv) = (dir.path().join("db"), dir.path().join("history.csv"));
+    let start = chrono::NaiveDate::from_ymd_opt(2024, 1, 1).unwrap();
+    let mut text = String::from("domain,taken_at,users_total\n");
+    for day in 0..45u64 {
+        let date = start + chrono::Days::new(day);
+        text += &format!("steady.social,{date}T12:00:00Z,100\n");
+        // Last answers on January 5 and January 10: gone on February 4 and 9.
+        if day < 5 {
+            text += &format!("quitter.social,{date}T12:00:00Z,50\n");
+        }
+        if day < 10 {
+            text += &format!("later.social,{date}T12:00:00Z,70\n");
+        }
+    }
+    std::fs::write(&csv, text).unwrap();
+    ok(import(&db, &csv, &[]));
+
+    let gone_on = |date: &str| -> Vec<String> {
+        let list = json(&ok(fedicensus(
+            &db,
+            &["servers", "--gone", "--date", date, "--format", "json"],
+        )));
+        let report = json(&ok(fedicensus(
+            &db,
+            &["report", "--date", date, "--format", "json"],
+        )));
+        let domains: Vec<String> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["domain"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(
+            domains.len() as u64,
+            report["servers"]["gone"].as_u64().unwrap(),
+            "{date}: the list and the report's count"
+        );
+        domains
+    };
+    assert_eq!(gone_on("2024-02-03"), Vec::<String>::new());
+    assert_eq!(gone_on("2024-02-04"), ["quitter.social"]);
+    assert_eq!(gone_on("2024-02-05"), Vec::<String>::new());
+    assert_eq!(gone_on("2024-02-09"), ["later.social"]);
+
+    let period = json(&ok(fedicensus(
+        &db,
+        &[
+            "servers",
+            "--gone",
+            "--since",
+            "2024-01-01",
+            "--until",
+            "2024-02-14",
+            "--sort",
+            "domain",
+            "--format",
+            "json",
+        ],
+    )));
+    let rows: Vec<(&str, &str, &str)> = period
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["domain"].as_str().unwrap(),
+                r["day"].as_str().unwrap(),
+                r["standing"]["since"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("later.social", "2024-02-09", "2024-01-10"),
+            ("quitter.social", "2024-02-04", "2024-01-05"),
+        ]
+    );
+}

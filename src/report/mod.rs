@@ -14,6 +14,7 @@
 //! submodules: [`Report`], [`DayOnly`], [`PeriodReport`], [`DayReport`], [`Filter`],
 //! [`Health`], [`RebuildSummary`], [`PeriodSignups`], [`Wave`].
 
+pub mod compare;
 pub mod derive;
 pub mod headline;
 pub mod period;
@@ -33,6 +34,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::day::Day;
 use crate::store::{ServerRecord, Store, StoreError, REACH_DAYS};
+use compare::Standings;
 use derive::DaySummary;
 use stats::{Census, CARRY_DAYS};
 use window::Window;
@@ -114,7 +116,11 @@ fn known_software(
 pub fn build(store: &Store, scope: Scope, filter: &Filter) -> Result<Report, ReportError> {
     let crawl_days = store.crawl_days()?;
     let (since, until) = bounds(store, &crawl_days, scope)?;
-    let Read { days, new_servers } = read(store, &crawl_days, since, until, filter)?;
+    let Read {
+        days,
+        new_servers,
+        summaries,
+    } = read(store, &crawl_days, since, until, filter)?;
     let software = filter.software_name();
     let software = software.as_deref();
     Ok(match scope {
@@ -126,9 +132,9 @@ pub fn build(store: &Store, scope: Scope, filter: &Filter) -> Result<Report, Rep
             })
         }
         Scope::Period { .. } => {
-            let census = ends_census(store, &crawl_days, compared(&days), filter)?;
+            let standings = Standings::load(store, &compared(&days), &summaries, filter)?;
             Report::Period(
-                PeriodReport::new(&census, days, software).with_new_servers(&new_servers),
+                PeriodReport::new(&standings, days, software).with_new_servers(&new_servers),
             )
         }
     })
@@ -154,19 +160,27 @@ pub fn build_periods(
             until: Some(until),
         },
     )?;
-    let Read { days, new_servers } = read(store, &crawl_days, earliest, until, filter)?;
+    let Read {
+        days,
+        new_servers,
+        summaries,
+    } = read(store, &crawl_days, earliest, until, filter)?;
     let skip = |length: i64| since(length).days_since(earliest) as usize;
     let ends = lengths
         .iter()
         .flat_map(|&length| compared(&days[skip(length)..]))
         .collect();
-    let census = ends_census(store, &crawl_days, ends, filter)?;
+    let standings = Standings::load(store, &ends, &summaries, filter)?;
     let software = filter.software_name();
     Ok(lengths
         .iter()
         .map(|&length| {
-            PeriodReport::new(&census, days[skip(length)..].to_vec(), software.as_deref())
-                .with_new_servers(&new_servers)
+            PeriodReport::new(
+                &standings,
+                days[skip(length)..].to_vec(),
+                software.as_deref(),
+            )
+            .with_new_servers(&new_servers)
         })
         .collect())
 }
@@ -197,6 +211,7 @@ struct Read {
     days: Vec<DayReport>,
     /// The servers counted as new on the days after `since`, most users first.
     new_servers: Vec<servers::ServerRow>,
+    summaries: BTreeMap<Day, DaySummary>,
 }
 
 /// Reads the days `since` through `until` from their summaries.
@@ -218,7 +233,11 @@ fn read(
         .iter()
         .map(|(&d, summary)| derive::assemble(summary, d, first, &crawl_days, filter))
         .collect::<Result<_, _>>()?;
-    Ok(Read { days, new_servers })
+    Ok(Read {
+        days,
+        new_servers,
+        summaries,
+    })
 }
 
 /// Every report day of `since..=until`, from the summaries: what `export --what days`
@@ -248,34 +267,6 @@ fn compared(days: &[DayReport]) -> BTreeSet<Day> {
     ends.insert(days[0].date);
     ends.insert(days[days.len() - 1].date);
     ends
-}
-
-/// The census of the days `ends` (each with the [`WINDOW_DAYS`] before it, which its
-/// counting and suspect verdicts use), enough for [`stats::Census::growth`] and
-/// [`stats::Census::top_growth`] between any two of them: O(servers × WINDOW_DAYS ×
-/// ends) whatever the period's length.
-fn ends_census(
-    store: &Store,
-    crawl_days: &[Day],
-    ends: BTreeSet<Day>,
-    filter: &Filter,
-) -> Result<Census, ReportError> {
-    let records: Vec<ServerRecord> = store.servers().collect::<Result<_, _>>()?;
-    let read: BTreeSet<Day> = ends
-        .iter()
-        .flat_map(|&d| Day::range(d.add_days(-WINDOW_DAYS), d))
-        .collect();
-    let window = Window::load_days(store, read)?;
-    let judged_from = ends
-        .first()
-        .map_or(crawl_days[0], |d| d.add_days(-CARRY_DAYS));
-    Ok(Census::new(
-        window,
-        &records,
-        crawl_days,
-        judged_from,
-        filter,
-    ))
 }
 
 /// The first and last day `scope` reports, checked against the census's days.

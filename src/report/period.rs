@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::day::Day;
 use crate::report::headline;
 use crate::report::servers::ServerRow;
-use crate::report::stats::{per_day, Census, DayReport, Growth};
+use crate::report::stats::{per_day, Compare, DayReport, Growth};
 use crate::report::waves::{self, Wave};
 
 /// A report for one day (`--date`) or for a period (`--since`).
@@ -73,9 +73,9 @@ pub struct PeriodSignups {
 }
 
 impl PeriodReport {
-    /// `days` must run from the period's start through its end, one entry per day, as
-    /// computed by `census`.
-    pub fn new(census: &Census, days: Vec<DayReport>, software: Option<&str>) -> PeriodReport {
+    /// `days` must run from the period's start through its end, one entry per day;
+    /// `census` compares its first and last day and each wave's ends.
+    pub fn new(census: &dyn Compare, days: Vec<DayReport>, software: Option<&str>) -> PeriodReport {
         let first = days
             .first()
             .expect("a period has at least its starting day");

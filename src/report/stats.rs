@@ -328,15 +328,14 @@ impl Growth {
             .saturating_sub(self.stopped_counting.users)
     }
 
-    /// Adds one server that counts with `before` on D1 and `after` on D2 (`None`: does
-    /// not count); a server that did not report users contributes 0, as in the totals.
-    fn add(&mut self, before: Option<&Reading>, after: Option<&Reading>) {
-        let users = |r: Option<&Reading>| r.and_then(|r| r.users_total).unwrap_or(0);
+    /// Adds one server that counts with `before` users on D1 and `after` on D2 (`None`:
+    /// does not count; see [`Compare::pairs`]).
+    fn add(&mut self, before: Option<i64>, after: Option<i64>) {
         let moves = Moves {
             servers: 1,
-            before: users(before),
-            after: users(after),
-            change: users(after).saturating_sub(users(before)),
+            before: before.unwrap_or(0),
+            after: after.unwrap_or(0),
+            change: after.unwrap_or(0).saturating_sub(before.unwrap_or(0)),
         };
         self.add_moves(before.is_some(), after.is_some(), &moves);
     }
@@ -468,6 +467,56 @@ impl Entry<'_> {
     /// to count and `d` not to be the baseline (see [`Census::counts_as_new`]).
     pub fn is_new(&self, d: Day) -> bool {
         self.silent == 0 && self.first_up.map(Day::of) == Some(d)
+    }
+}
+
+/// What a period compares server by server between two of its days: the growth split
+/// and the servers that grew most. [`Census`] computes it from a window of history (the
+/// test oracle); [`super::compare::Standings`] from the few stored days it needs (what
+/// reports use). Both count a server as [`Census::counts`] says.
+pub trait Compare {
+    /// Every server that counts on `d1` or `d2`, with its users on each: `None` where it
+    /// does not count, `Some(0)` where it counts without reporting users (as in the
+    /// totals).
+    fn pairs(&self, d1: Day, d2: Day) -> Vec<(Domain, Option<i64>, Option<i64>)>;
+
+    /// The change in users from `d1` to `d2`, split (see [`Growth`]).
+    fn growth(&self, d1: Day, d2: Day) -> Growth {
+        let mut growth = Growth::default();
+        for (_, before, after) in self.pairs(d1, d2) {
+            growth.add(before, after);
+        }
+        growth
+    }
+
+    /// The `n` servers whose users grew most from `d1` to `d2` (a newly counted server
+    /// with all its users), largest first, ties by name.
+    fn top_growth(&self, d1: Day, d2: Day, n: usize) -> Vec<(Domain, i64)> {
+        let mut gains: Vec<(Domain, i64)> = self
+            .pairs(d1, d2)
+            .into_iter()
+            .filter_map(|(domain, before, after)| {
+                let gain = after?.saturating_sub(before.unwrap_or(0));
+                (gain > 0).then_some((domain, gain))
+            })
+            .collect();
+        gains.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        gains.truncate(n);
+        gains
+    }
+}
+
+impl Compare for Census {
+    fn pairs(&self, d1: Day, d2: Day) -> Vec<(Domain, Option<i64>, Option<i64>)> {
+        let users = |r: &Reading| r.users_total.unwrap_or(0);
+        self.series
+            .iter()
+            .filter_map(|s| {
+                let (before, after) = (self.counted(s, d1), self.counted(s, d2));
+                (before.is_some() || after.is_some())
+                    .then(|| (s.domain.clone(), before.map(users), after.map(users)))
+            })
+            .collect()
     }
 }
 
@@ -636,44 +685,6 @@ impl Census {
             let (before, after) = (self.counting(s, d1), self.counting(s, d2));
             (before.is_some() || after.is_some()).then_some((before, after))
         })
-    }
-
-    /// Every server that counts on `d1` or `d2`, with its reading on each.
-    fn pairs(
-        &self,
-        d1: Day,
-        d2: Day,
-    ) -> impl Iterator<Item = (&Domain, Option<&Reading>, Option<&Reading>)> + '_ {
-        self.series.iter().filter_map(move |s| {
-            let (before, after) = (self.counted(s, d1), self.counted(s, d2));
-            (before.is_some() || after.is_some()).then_some((&s.domain, before, after))
-        })
-    }
-
-    /// The change in users from `d1` to `d2`, split (see [`Growth`]).
-    pub fn growth(&self, d1: Day, d2: Day) -> Growth {
-        let mut growth = Growth::default();
-        for (_, before, after) in self.pairs(d1, d2) {
-            growth.add(before, after);
-        }
-        growth
-    }
-
-    /// The `n` servers whose users grew most from `d1` to `d2` (a newly counted server
-    /// with all its users), largest first, ties by name.
-    pub fn top_growth(&self, d1: Day, d2: Day, n: usize) -> Vec<(Domain, i64)> {
-        let users = |r: Option<&Reading>| r.and_then(|r| r.users_total).unwrap_or(0);
-        let mut gains: Vec<(Domain, i64)> = self
-            .pairs(d1, d2)
-            .filter(|(_, _, after)| after.is_some())
-            .map(|(domain, before, after)| {
-                (domain.clone(), users(after).saturating_sub(users(before)))
-            })
-            .filter(|(_, gain)| *gain > 0)
-            .collect();
-        gains.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        gains.truncate(n);
-        gains
     }
 
     /// The numbers of day `d` (see the module doc for every definition).

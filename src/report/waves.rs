@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::day::Day;
 use crate::domain::Domain;
-use crate::report::stats::{Census, DayReport};
+use crate::report::stats::{Compare, DayReport};
 
 /// A day is compared with the median of at most this many days before it.
 pub const TRAILING_DAYS: usize = 28;
@@ -69,7 +69,7 @@ pub struct Wave {
 }
 
 /// The waves among `days` (consecutive, oldest first), with contributors from `census`.
-pub fn waves(census: &Census, days: &[DayReport]) -> Vec<Wave> {
+pub fn waves(census: &dyn Compare, days: &[DayReport]) -> Vec<Wave> {
     found(days, &mut |d1, d2| {
         census
             .top_growth(d1, d2, TOP_SERVERS)

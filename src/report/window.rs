@@ -79,11 +79,7 @@ impl Window {
             let software = self
                 .names
                 .entry(stats.software)
-                // Names stored before the parsers cleaned remote text are cleaned
-                // here, so no report, chart or page shows a control character.
-                .or_insert_with_key(|name| {
-                    Arc::from(clean(name).unwrap_or_else(|| "unknown".into()))
-                })
+                .or_insert_with_key(|name| Arc::from(software_name(name)))
                 .clone();
             let names = &mut self.names;
             let languages = self
@@ -107,6 +103,13 @@ impl Window {
                 });
         }
     }
+}
+
+/// A stored software name as reports show and filter it. Names stored before the
+/// parsers cleaned remote text are cleaned here, so no report, chart or page shows a
+/// control character.
+pub fn software_name(stored: &str) -> String {
+    clean(stored).unwrap_or_else(|| "unknown".into())
 }
 
 /// A declared language list as the report counts it: each entry as [`language_code`],

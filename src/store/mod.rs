@@ -134,6 +134,16 @@ struct Pending {
     rows: Vec<Row>,
 }
 
+/// One server's latest snapshot of a day, reduced to what a comparison of two days
+/// needs (see [`Store::day_counts`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DayCount {
+    pub domain: Domain,
+    /// As stored: the reporter cleans it as it cleans every software name.
+    pub software: Arc<str>,
+    pub users_total: Option<i64>,
+}
+
 /// A tree of per-day summaries being rebuilt, not yet in use.
 pub struct NextDerived {
     name: String,
@@ -816,6 +826,33 @@ impl Store {
         let mut snapshots = self.snapshots_of(&rows)?;
         snapshots.sort_by(|a, b| a.domain.cmp(&b.domain));
         Ok(snapshots)
+    }
+
+    /// Each server's latest snapshot of `day` reduced to its software and users, in
+    /// server-id order. Copies no string (names and software come from the dictionaries
+    /// in memory), so comparing a few days server by server reads them cheaply.
+    pub fn day_counts(&self, day: Day) -> Result<Vec<DayCount>> {
+        let mut rows = self.day_rows(day)?;
+        // Rows are sorted by (server, instant): a server's last row is its latest.
+        rows.reverse();
+        rows.dedup_by_key(|r| r.server);
+        let interner = self.interner();
+        rows.iter()
+            .rev()
+            .map(|r| {
+                let domain = interner.name(r.server).ok_or_else(|| {
+                    self.corrupt(format!("unknown server id {} in a snapshot", r.server))
+                })?;
+                let software = interner.text(r.software).ok_or_else(|| {
+                    self.corrupt(format!("unknown string id {} in a snapshot", r.software))
+                })?;
+                Ok(DayCount {
+                    domain: domain.clone(),
+                    software: software.clone(),
+                    users_total: r.users_total,
+                })
+            })
+            .collect()
     }
 
     /// Each server's first and last snapshot instant (by server name), from one pass
