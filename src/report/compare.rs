@@ -12,7 +12,7 @@
 //!
 //! Types: [`Standings`].
 
-use std::collections::hash_map::Entry;
+use std::collections::btree_map;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
@@ -25,13 +25,16 @@ use crate::store::{DayCount, Status, Store, StoreError};
 
 /// Where each server stands on each compared day.
 pub struct Standings {
-    days: BTreeMap<Day, HashMap<Domain, Stand>>,
+    /// Per compared day, in server-id order.
+    days: BTreeMap<Day, Vec<Stand>>,
     software: Option<String>,
     include_suspect: bool,
 }
 
 /// One server on one compared day: it would count with suspect data included.
 struct Stand {
+    server: u32,
+    domain: Domain,
     software: Arc<str>,
     suspect: bool,
     users: Option<i64>,
@@ -53,18 +56,26 @@ impl Standings {
                 opted_out.insert(record.domain);
             }
         }
-        let mut raw: HashMap<Day, Vec<DayCount>> = HashMap::new();
+        let mut raw: BTreeMap<Day, Vec<DayCount>> = BTreeMap::new();
+        for &d in ends {
+            for day in Day::range(d.add_days(-CARRY_DAYS), d) {
+                if let btree_map::Entry::Vacant(e) = raw.entry(day) {
+                    e.insert(store.day_counts(day)?);
+                }
+            }
+        }
         let mut names: HashMap<Arc<str>, Arc<str>> = HashMap::new();
         let mut days = BTreeMap::new();
         for &d in ends {
-            let mut latest: HashMap<Domain, (Arc<str>, Option<i64>)> = HashMap::new();
-            for day in Day::range(d.add_days(-CARRY_DAYS), d) {
-                let counts = match raw.entry(day) {
-                    Entry::Occupied(e) => e.into_mut(),
-                    Entry::Vacant(e) => e.insert(store.day_counts(day)?),
-                };
-                for c in counts.iter() {
-                    latest.insert(c.domain.clone(), (c.software.clone(), c.users_total));
+            // Each server's latest reading of the days that can count on `d`, by id.
+            let mut latest: Vec<Option<&DayCount>> = Vec::new();
+            for (_, counts) in raw.range(d.add_days(-CARRY_DAYS)..=d) {
+                for c in counts {
+                    let i = c.server as usize;
+                    if latest.len() <= i {
+                        latest.resize(i + 1, None);
+                    }
+                    latest[i] = Some(c);
                 }
             }
             let computed;
@@ -78,18 +89,17 @@ impl Standings {
             let suspect: HashSet<&Domain> = summary.flagged.iter().map(|f| &f.domain).collect();
             let stands = latest
                 .into_iter()
-                .filter(|(domain, _)| !opted_out.contains(domain))
-                .map(|(domain, (stored, users))| {
-                    let software = names
-                        .entry(stored)
+                .flatten()
+                .filter(|c| !opted_out.contains(&c.domain))
+                .map(|c| Stand {
+                    server: c.server,
+                    domain: c.domain.clone(),
+                    software: names
+                        .entry(c.software.clone())
                         .or_insert_with_key(|s| Arc::from(software_name(s)))
-                        .clone();
-                    let stand = Stand {
-                        software,
-                        suspect: suspect.contains(&domain),
-                        users,
-                    };
-                    (domain, stand)
+                        .clone(),
+                    suspect: suspect.contains(&c.domain),
+                    users: c.users_total,
                 })
                 .collect();
             days.insert(d, stands);
@@ -101,9 +111,9 @@ impl Standings {
         })
     }
 
-    /// The users with which `domain` counts on `d` (0 if it did not say), if it does.
-    fn counted(&self, d: Day, domain: &Domain) -> Option<i64> {
-        let stand = self.days.get(&d)?.get(domain)?;
+    /// The users with which `stand`'s server counts (0 if it did not say), if it does.
+    fn counted(&self, stand: Option<&Stand>) -> Option<i64> {
+        let stand = stand?;
         let counts = self
             .software
             .as_deref()
@@ -117,14 +127,25 @@ impl Compare for Standings {
     /// # Panics
     /// If `d1` or `d2` is not among the days loaded.
     fn pairs(&self, d1: Day, d2: Day) -> Vec<(Domain, Option<i64>, Option<i64>)> {
-        let servers: BTreeSet<&Domain> =
-            [d1, d2].iter().flat_map(|d| self.days[d].keys()).collect();
-        servers
-            .into_iter()
-            .filter_map(|domain| {
-                let (before, after) = (self.counted(d1, domain), self.counted(d2, domain));
-                (before.is_some() || after.is_some()).then(|| (domain.clone(), before, after))
-            })
-            .collect()
+        // Both days are in server-id order: one merge.
+        let (mut before, mut after) = (
+            self.days[&d1].iter().peekable(),
+            self.days[&d2].iter().peekable(),
+        );
+        let mut out = Vec::new();
+        loop {
+            let (b, a) = match (before.peek(), after.peek()) {
+                (None, None) => return out,
+                (Some(b), Some(a)) if b.server == a.server => (before.next(), after.next()),
+                (Some(b), Some(a)) if b.server < a.server => (before.next(), None),
+                (Some(_), None) => (before.next(), None),
+                _ => (None, after.next()),
+            };
+            let domain = &b.or(a).expect("one side").domain;
+            let (b, a) = (self.counted(b), self.counted(a));
+            if b.is_some() || a.is_some() {
+                out.push((domain.clone(), b, a));
+            }
+        }
     }
 }

@@ -138,6 +138,8 @@ struct Pending {
 /// needs (see [`Store::day_counts`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DayCount {
+    /// The server's id in this database (dense, in order of first snapshot).
+    pub server: u32,
     pub domain: Domain,
     /// As stored: the reporter cleans it as it cleans every software name.
     pub software: Arc<str>,
@@ -719,6 +721,9 @@ impl Store {
             rows.extend(self.decode_rows("blocks", &k, &v, day)?);
         }
         let fresh = self.fresh_rows(self.fresh.scan_prefix(day.to_key()))?;
+        if fresh.is_empty() {
+            return Ok(rows);
+        }
         Ok(codec::merge(rows, fresh, true).0)
     }
 
@@ -847,6 +852,7 @@ impl Store {
                     self.corrupt(format!("unknown string id {} in a snapshot", r.software))
                 })?;
                 Ok(DayCount {
+                    server: r.server,
                     domain: domain.clone(),
                     software: software.clone(),
                     users_total: r.users_total,
