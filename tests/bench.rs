@@ -134,7 +134,8 @@ fn export_bench_exports_and_imports_every_snapshot() {
     let result = export::run(&bench, None, &ProgressBar::hidden()).unwrap();
     assert!(result.snapshots > 100);
     let names: Vec<&str> = result.phases.iter().map(|p| p.name.as_str()).collect();
-    assert_eq!(names.len(), 5, "{names:?}");
+    assert_eq!(names.len(), 6, "{names:?}");
+    assert_eq!(names[5], "derive the imported days' summaries");
     assert!(result.csv_bytes > 0 && result.parquet_bytes > 0);
     assert!(result.import_rows_per_sec > 0.0 && result.check_rows_per_sec > 0.0);
     assert!(result.table().to_string().contains("rows a second"));
