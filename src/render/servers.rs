@@ -57,13 +57,13 @@ pub fn csv(rows: &[ServerRow]) -> String {
             r.day.to_string(),
             r.standing.describe(),
             rule,
-            r.software.clone(),
-            instant(r.first_up),
-            instant(Some(r.read_at)),
-            opt(r.users_total),
-            opt(r.active_month),
-            opt(r.active_halfyear),
-            opt(r.local_posts),
+            r.numbers.software.clone(),
+            instant(r.numbers.first_up),
+            instant(Some(r.numbers.read_at)),
+            opt(r.numbers.users_total),
+            opt(r.numbers.active_month),
+            opt(r.numbers.active_halfyear),
+            opt(r.numbers.local_posts),
             reason,
         ])
         .expect("writing to memory cannot fail");
@@ -83,10 +83,11 @@ pub fn table(rows: &[ServerRow]) -> String {
         .map(|r| {
             [
                 r.domain.to_string(),
-                number(r.users_total),
-                number(r.active_month),
-                r.software.clone(),
-                r.first_up
+                number(r.numbers.users_total),
+                number(r.numbers.active_month),
+                r.numbers.software.clone(),
+                r.numbers
+                    .first_up
                     .map(|t| t.date_naive().to_string())
                     .unwrap_or_default(),
                 format!("{} ({})", r.standing.describe(), r.day),
@@ -145,12 +146,13 @@ pub fn new_servers_markdown(rows: &[ServerRow]) -> String {
             md,
             "| {} | {} | {} | {} | {} |",
             r.domain,
-            r.software,
-            r.first_up
+            r.numbers.software,
+            r.numbers
+                .first_up
                 .map(|t| t.date_naive().to_string())
                 .unwrap_or_default(),
-            number(r.users_total),
-            number(r.active_month)
+            number(r.numbers.users_total),
+            number(r.numbers.active_month)
         );
     }
     md.push('\n');
@@ -183,12 +185,13 @@ pub fn new_servers_html(rows: &[ServerRow], href: &str) -> String {
             "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td \
              class=\"n\">{}</td></tr>",
             Escaped(r.domain.as_str()),
-            Escaped(&r.software),
-            r.first_up
+            Escaped(&r.numbers.software),
+            r.numbers
+                .first_up
                 .map(|t| t.date_naive().to_string())
                 .unwrap_or_default(),
-            number(r.users_total),
-            number(r.active_month)
+            number(r.numbers.users_total),
+            number(r.numbers.active_month)
         );
     }
     html.push_str("</tbody>\n</table></div>\n</section>\n");

@@ -26,11 +26,11 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::day::Day;
 use crate::domain::Domain;
+use crate::report::servers::Numbers;
 use crate::report::stats::{
     self, Census, Coverage, DayReport, Entry, Filter, Flagged, Growth, LanguageRow, Moves,
     NoteContext, PostCounts, ServerCounts, Signups, SoftwareRow, Turnout, UserCounts, CARRY_DAYS,
@@ -79,15 +79,10 @@ pub struct StoredFlag {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewServer {
     pub domain: Domain,
-    pub software: String,
     /// Whether its reading is suspect (then in `flagged` with its rule).
     pub suspect: bool,
-    pub read_at: DateTime<Utc>,
-    pub first_up: Option<DateTime<Utc>>,
-    pub users_total: Option<i64>,
-    pub active_month: Option<i64>,
-    pub active_halfyear: Option<i64>,
-    pub local_posts: Option<i64>,
+    #[serde(flatten)]
+    pub numbers: Numbers,
 }
 
 /// Everything a report needs of one day.
@@ -206,17 +201,10 @@ impl DaySummary {
                 continue;
             }
             if entry.is_new(d) {
-                let r = entry.reading;
                 self.new_servers.push(NewServer {
                     domain: entry.domain.clone(),
-                    software: r.software.to_string(),
                     suspect: entry.verdict.is_some(),
-                    read_at: r.at,
-                    first_up: entry.first_up,
-                    users_total: r.users_total,
-                    active_month: r.active_month,
-                    active_halfyear: r.active_halfyear,
-                    local_posts: r.local_posts,
+                    numbers: Numbers::of(&entry),
                 });
             }
             match entry.verdict {

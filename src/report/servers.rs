@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::day::Day;
 use crate::domain::Domain;
@@ -123,7 +123,7 @@ impl Standing {
     }
 }
 
-/// One server on one day: the numbers of its latest reading and its standing.
+/// One server on one day: its standing and the numbers of its latest reading.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ServerRow {
     pub domain: Domain,
@@ -131,6 +131,14 @@ pub struct ServerRow {
     /// flagged; its last such day).
     pub day: Day,
     pub standing: Standing,
+    #[serde(flatten)]
+    pub numbers: Numbers,
+}
+
+/// What a row shows of a server's latest reading, whatever its standing (also kept in
+/// a day's summary for the servers new that day).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Numbers {
     pub software: String,
     /// When the numbers below were read.
     pub read_at: DateTime<Utc>,
@@ -141,13 +149,11 @@ pub struct ServerRow {
     pub local_posts: Option<i64>,
 }
 
-impl ServerRow {
-    fn new(census: &Census, entry: &Entry, day: Day) -> ServerRow {
+impl Numbers {
+    /// The numbers of `entry`'s reading.
+    pub fn of(entry: &Entry) -> Numbers {
         let r = entry.reading;
-        ServerRow {
-            domain: entry.domain.clone(),
-            day,
-            standing: Standing::of(census, entry),
+        Numbers {
             software: r.software.to_string(),
             read_at: r.at,
             first_up: entry.first_up,
@@ -155,6 +161,17 @@ impl ServerRow {
             active_month: r.active_month,
             active_halfyear: r.active_halfyear,
             local_posts: r.local_posts,
+        }
+    }
+}
+
+impl ServerRow {
+    fn new(census: &Census, entry: &Entry, day: Day) -> ServerRow {
+        ServerRow {
+            domain: entry.domain.clone(),
+            day,
+            standing: Standing::of(census, entry),
+            numbers: Numbers::of(entry),
         }
     }
 }
@@ -176,7 +193,9 @@ pub fn new_in(
             continue;
         }
         for new in &summary.new_servers {
-            if software.as_ref().is_some_and(|s| *s != new.software)
+            if software
+                .as_ref()
+                .is_some_and(|s| *s != new.numbers.software)
                 || (new.suspect && !filter.include_suspect)
             {
                 continue;
@@ -203,13 +222,7 @@ pub fn new_in(
                 domain: new.domain.clone(),
                 day,
                 standing,
-                software: new.software.clone(),
-                read_at: new.read_at,
-                first_up: new.first_up,
-                users_total: new.users_total,
-                active_month: new.active_month,
-                active_halfyear: new.active_halfyear,
-                local_posts: new.local_posts,
+                numbers: new.numbers.clone(),
             });
         }
     }
@@ -271,9 +284,9 @@ fn sort(rows: &mut [ServerRow], by: Sort) {
     // `None` sorts last in a descending order: Reverse(None) > Reverse(Some(_)).
     let desc = |v: Option<i64>| std::cmp::Reverse(v.map_or(i128::MIN, i128::from));
     match by {
-        Sort::Users => rows.sort_by_key(|r| desc(r.users_total)),
-        Sort::Active => rows.sort_by_key(|r| desc(r.active_month)),
-        Sort::FirstSeen => rows.sort_by_key(|r| (r.first_up.is_none(), r.first_up)),
+        Sort::Users => rows.sort_by_key(|r| desc(r.numbers.users_total)),
+        Sort::Active => rows.sort_by_key(|r| desc(r.numbers.active_month)),
+        Sort::FirstSeen => rows.sort_by_key(|r| (r.numbers.first_up.is_none(), r.numbers.first_up)),
         Sort::Domain => {}
     }
 }
