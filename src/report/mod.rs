@@ -1,13 +1,16 @@
 //! Reports: what the census says about a day or a period, every statistic defined once
 //! (in [`stats`] and [`suspect`]).
 //!
-//! A report reads one stored summary per reported day ([`derive`]): O(reported days),
+//! A report reads one stored summary per reported day ([`mod@derive`]): O(reported days),
 //! whatever the number of servers or the length of the history. A day without a
 //! summary (a crawl still running, a late write not yet settled) is computed from the
 //! history over a bounded window: from [`WINDOW_DAYS`] before it, one group of servers
-//! at a time, O(servers × (WINDOW_DAYS + such days)). A period's growth split and
-//! its waves' top servers compare servers one by one between a few days (its ends and
-//! each wave's), so a period also reads those days with their windows.
+//! at a time, O(servers × (WINDOW_DAYS + such days)). A period's list of new servers
+//! comes from the same summaries. Its growth split and its waves' top servers compare
+//! servers one by one between a few days (its ends and each wave's): [`compare`] reads
+//! 8 days of snapshot numbers for each, O(servers × 8 × such days). The server lists
+//! ([`servers`]) load a [`stats::Census`] over the scope's window instead: they show
+//! each server's standing, which summaries do not keep.
 //!
 //! Types: [`Scope`] (which day or period), [`Loaded`] (a census ready for a scope's
 //! days), [`ReportError`]; re-exported from the
