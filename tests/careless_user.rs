@@ -498,3 +498,55 @@ fn run_on_terminal(args: &[String]) -> String {
     assert!(out.status.success(), "{}", stderr(&out));
     stdout(&out)
 }
+
+/// `fedicensus demo | head -0` and the like: the commands that talk to servers keep
+/// SIGPIPE ignored (a server hanging up must not kill a crawl), so a reader that went
+/// away must cost only the printed lines, never a panic or a failed run.
+#[test]
+fn a_reader_that_went_away_costs_only_the_printed_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let closed_stdout = |command: &mut Command| {
+        let mut child = command
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        child.wait_with_output().unwrap()
+    };
+    let reports = dir.path().join("reports");
+    let runs = [
+        closed_stdout(
+            bin()
+                .args(["--quiet", "demo", "--days", "1", "--reports"])
+                .arg(&reports)
+                .arg("--demo-db")
+                .arg(dir.path().join("demo.db")),
+        ),
+        closed_stdout(bin().args([
+            "--quiet",
+            "bench",
+            "report",
+            "--servers",
+            "40",
+            "--days",
+            "3",
+        ])),
+        closed_stdout(bin().args([
+            "--quiet",
+            "bench",
+            "report",
+            "--servers",
+            "40",
+            "--days",
+            "3",
+            "--json",
+        ])),
+    ];
+    for out in runs {
+        let err = stderr(&out);
+        assert!(out.status.success(), "{:?}: {err}", out.status);
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    assert!(reports.join("demo").join("index.html").is_file());
+}

@@ -139,11 +139,10 @@ pub struct BenchOutput {
 impl BenchOutput {
     fn print(&self, result: &impl Serialize, table: impl FnOnce() -> Table) -> anyhow::Result<()> {
         if self.json {
-            println!("{}", serde_json::to_string_pretty(result)?);
+            super::print_out(&(serde_json::to_string_pretty(result)? + "\n"))
         } else {
-            print!("{}", table());
+            super::print_out(&table().to_string())
         }
-        Ok(())
     }
 }
 

@@ -3,7 +3,6 @@
 //!
 //! Types: [`CrawlArgs`]; functions [`run`], [`CrawlArgs::options`], [`print_summary`].
 
-use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -313,17 +312,14 @@ pub async fn run(args: &CrawlArgs, cli: &Cli) -> anyhow::Result<ExitCode> {
 
 /// The summary on stdout: JSON for scripts, or a few lines for people. A reader that
 /// went away (`crawl | head`) is no error: the run is recorded, and a crawl ignores
-/// SIGPIPE (see `die_quietly_on_broken_pipe`).
+/// SIGPIPE (see [`super::print_out`]).
 pub fn print_summary(summary: &Summary, json: bool) -> anyhow::Result<()> {
     let text = if json {
         serde_json::to_string_pretty(summary)? + "\n"
     } else {
         summary_lines(summary).join("\n") + "\n"
     };
-    match std::io::stdout().write_all(text.as_bytes()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        written => Ok(written?),
-    }
+    super::print_out(&text)
 }
 
 fn summary_lines(summary: &Summary) -> Vec<String> {

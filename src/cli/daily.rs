@@ -59,8 +59,11 @@ pub async fn run(args: &DailyArgs, cli: &Cli) -> anyhow::Result<ExitCode> {
     if args.crawl.json {
         print_summary(&summary, true)?;
     } else {
-        println!("{}", outcome.headline);
-        println!("report written to {}", outcome.dir.display());
+        super::print_out(&format!(
+            "{}\nreport written to {}\n",
+            outcome.headline,
+            outcome.dir.display()
+        ))?;
     }
     tracing::info!(day = %day, dir = %outcome.dir.display(), "daily report written");
     Ok(match outcome.health {

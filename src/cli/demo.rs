@@ -60,7 +60,10 @@ pub async fn run(args: &DemoArgs, cli: &Cli) -> anyhow::Result<ExitCode> {
     };
     let outcome = demo::run(&options, &progress).await?;
     progress.finish_and_clear();
-    println!("{}", outcome.report.headline);
-    println!("report written to {}", outcome.dir.display());
+    super::print_out(&format!(
+        "{}\nreport written to {}\n",
+        outcome.report.headline,
+        outcome.dir.display()
+    ))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -128,6 +128,18 @@ fn die_quietly_on_broken_pipe() {
     }
 }
 
+/// Writes `text` to stdout for the commands that keep SIGPIPE ignored (those that talk
+/// to servers): a reader that went away (`fedicensus daily | head -1`) is no error, as
+/// the work it reports on is done and recorded.
+pub fn print_out(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        written => Ok(written?),
+    }
+}
+
 /// Parses arguments, runs the command, and turns its result into an exit code.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
