@@ -484,3 +484,27 @@ async fn concurrency_is_fitted_to_the_file_descriptors() {
     assert_eq!(s["failed"]["local"], 0, "{s}");
     assert_eq!(s["servers_up"], truth.counted.len(), "{s}");
 }
+
+/// Only a first contact is a probe (the short `--probe-timeout`, slots of its own): once
+/// the host answered anything (its robots.txt, read first), its next request has the
+/// full `--timeout`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_that_answered_is_asked_with_the_full_timeout() {
+    let scene = Scene::new(world(
+        vec![
+            // robots.txt at once, every other answer after 1.5 s: past --probe-timeout 1,
+            // within --timeout 2.
+            mastodon("unhurried.cafe", 10).with(Behaviour::SlowRedirects {
+                hops: 0,
+                delay_ms: 1500,
+            }),
+            mastodon("honest.social", 50).with_peers(&["unhurried.cafe"]),
+        ],
+        &["honest.social"],
+    ))
+    .await;
+    let args = crawl_args(&scene, &["--per-host-rps", "50", "--probe-timeout", "1"]);
+    let s = summary(&run(args).await);
+    assert_eq!(s["servers_up"], 2, "{s}");
+    assert!(counted(&scene.db).contains_key("unhurried.cafe"));
+}

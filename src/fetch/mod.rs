@@ -306,10 +306,7 @@ impl Fetcher {
         loop {
             let host = self.hosts.host(&request.host);
             let until = deadline.unwrap_or(session.deadline);
-            let contact = session.contact();
-            let slot = self
-                .admit(session, &host, &request.url, contact, until)
-                .await?;
+            let (slot, contact) = self.admit(session, &host, &request.url, until).await?;
             let until = *deadline.get_or_insert_with(|| {
                 far(Instant::now(), self.timeout(contact)).min(session.deadline)
             });
@@ -351,16 +348,20 @@ impl Fetcher {
 
     /// Waits until one hop may be sent: past the [gates](Self::gate), for the host's
     /// next slot and a global one.
+    /// Passes the gates, then takes a slot: a first contact's if the visit is still
+    /// probing. Decided after the gates, because reading robots.txt there may have been
+    /// the host's first answer, and a host that answered is asked with the full timeout.
     async fn admit(
         &self,
         session: &Session<'_>,
         host: &Host,
         url: &Url,
-        contact: Contact,
         deadline: Instant,
-    ) -> Result<Slot, FetchError> {
+    ) -> Result<(Slot, Contact), FetchError> {
         self.gate(session, host, url).await?;
-        host.admit(self.hosts.pool(contact), deadline).await
+        let contact = session.contact();
+        let slot = host.admit(self.hosts.pool(contact), deadline).await?;
+        Ok((slot, contact))
     }
 
     fn timeout(&self, contact: Contact) -> Duration {
