@@ -515,6 +515,15 @@ fn a_reader_that_went_away_costs_only_the_printed_lines() {
         child.wait_with_output().unwrap()
     };
     let reports = dir.path().join("reports");
+    let bench = [
+        "--quiet",
+        "bench",
+        "report",
+        "--servers",
+        "40",
+        "--days",
+        "3",
+    ];
     let runs = [
         closed_stdout(
             bin()
@@ -523,25 +532,8 @@ fn a_reader_that_went_away_costs_only_the_printed_lines() {
                 .arg("--demo-db")
                 .arg(dir.path().join("demo.db")),
         ),
-        closed_stdout(bin().args([
-            "--quiet",
-            "bench",
-            "report",
-            "--servers",
-            "40",
-            "--days",
-            "3",
-        ])),
-        closed_stdout(bin().args([
-            "--quiet",
-            "bench",
-            "report",
-            "--servers",
-            "40",
-            "--days",
-            "3",
-            "--json",
-        ])),
+        closed_stdout(bin().args(bench)),
+        closed_stdout(bin().args(bench).arg("--json")),
     ];
     for out in runs {
         let err = stderr(&out);

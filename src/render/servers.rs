@@ -9,6 +9,7 @@ use std::fmt::Write;
 use chrono::SecondsFormat;
 
 use crate::render::html::Escaped;
+use crate::render::markdown::cell;
 use crate::render::number::thousands;
 use crate::report::servers::ServerRow;
 
@@ -142,21 +143,31 @@ pub fn new_servers_markdown(rows: &[ServerRow]) -> String {
         "| Server | Software | First up | Users | Monthly active |\n|---|---|---|---:|---:|\n",
     );
     for r in &rows[..shown] {
+        let [domain, software, first_up, users, active] = shown_cells(r);
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {} |",
-            r.domain,
-            r.numbers.software,
-            r.numbers
-                .first_up
-                .map(|t| t.date_naive().to_string())
-                .unwrap_or_default(),
-            number(r.numbers.users_total),
-            number(r.numbers.active_month)
+            "| {} | {} | {first_up} | {users} | {active} |",
+            cell(&domain),
+            cell(&software)
         );
     }
     md.push('\n');
     md
+}
+
+/// One shown row of the "New servers" section, unescaped: server, software, first-up
+/// day, users, monthly active (each format escapes the remote text its own way).
+fn shown_cells(r: &ServerRow) -> [String; 5] {
+    [
+        r.domain.to_string(),
+        r.numbers.software.clone(),
+        r.numbers
+            .first_up
+            .map(|t| t.date_naive().to_string())
+            .unwrap_or_default(),
+        number(r.numbers.users_total),
+        number(r.numbers.active_month),
+    ]
 }
 
 /// The page's "New servers" section: the top [`NEW_SERVERS_SHOWN`] by users, linking
@@ -180,20 +191,49 @@ pub fn new_servers_html(rows: &[ServerRow], href: &str) -> String {
         Escaped(href)
     );
     for r in &rows[..shown] {
+        let [domain, software, first_up, users, active] = shown_cells(r);
         let _ = writeln!(
             html,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td \
-             class=\"n\">{}</td></tr>",
-            Escaped(r.domain.as_str()),
-            Escaped(&r.numbers.software),
-            r.numbers
-                .first_up
-                .map(|t| t.date_naive().to_string())
-                .unwrap_or_default(),
-            number(r.numbers.users_total),
-            number(r.numbers.active_month)
+            "<tr><td>{}</td><td>{}</td><td>{first_up}</td><td class=\"n\">{users}</td><td \
+             class=\"n\">{active}</td></tr>",
+            Escaped(&domain),
+            Escaped(&software)
         );
     }
     html.push_str("</tbody>\n</table></div>\n</section>\n");
     html
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::day::Day;
+    use crate::domain::Domain;
+    use crate::report::servers::{Numbers, Standing};
+
+    #[test]
+    fn new_servers_escape_remote_text_in_each_format() {
+        let at = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let row = ServerRow {
+            domain: Domain::parse("pipe.social").unwrap(),
+            day: Day::of(at),
+            standing: Standing::Observed,
+            numbers: Numbers {
+                software: "evil|<b>soft".into(),
+                read_at: at,
+                first_up: Some(at),
+                users_total: Some(1234),
+                active_month: None,
+                active_halfyear: None,
+                local_posts: None,
+            },
+        };
+        let md = new_servers_markdown(std::slice::from_ref(&row));
+        assert!(
+            md.contains("| pipe.social | evil\\|\\<b\\>soft | 2023-11-14 | 1,234 |"),
+            "{md}"
+        );
+        let html = new_servers_html(&[row], NEW_SERVERS_CSV);
+        assert!(html.contains("<td>evil|&lt;b&gt;soft</td>"), "{html}");
+    }
 }
