@@ -425,6 +425,44 @@ async fn a_crawler_trap_costs_a_few_entries() {
     assert_eq!(trap_hosts.len(), 7);
 }
 
+/// Discovery sets the pace of a crawl's start: a peer list is read right after NodeInfo
+/// and its names are visited while the visit that found them goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_list_is_followed_before_its_visit_ends() {
+    let world = World {
+        servers: vec![
+            sim::SimServer::new("hub.social", sim::Kind::Mastodon)
+                .with_usage(100, 20, 40, 1000)
+                .with_peers(&["leaf.social"]),
+            sim::SimServer::new("leaf.social", sim::Kind::Mastodon).with_usage(10, 5, 8, 100),
+        ],
+        seeds: vec!["hub.social".into()],
+    };
+    let scene = Scene::new(world).await;
+    let Scene { sim, db, seeds, .. } = &scene;
+    // Two requests a second: the hub's visit (seven requests) lasts about three seconds.
+    let s = summary(&run(crawl_args(db, seeds, sim, &["--per-host-rps", "2"])).await);
+    assert_eq!(s["servers_up"], 2, "{s}");
+    let requests = sim.requests();
+    let first = |host: &str, path: &str| {
+        requests
+            .iter()
+            .find(|r| r.host == host && r.path == path)
+            .unwrap_or_else(|| panic!("{host} was not asked {path}: {requests:?}"))
+            .at
+    };
+    let peers = first("hub.social", "/api/v1/instance/peers");
+    let api = first("hub.social", "/api/v2/instance");
+    let activity = first("hub.social", "/api/v1/instance/activity");
+    let leaf = first("leaf.social", "/robots.txt");
+    assert!(peers < api, "the peer list comes before the server APIs");
+    assert!(
+        leaf < activity,
+        "leaf.social was asked {:?} after the hub's peer list, after its visit's last request",
+        leaf - peers
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_ends_the_run_cleanly_with_exit_130() {
     let scene = Scene::new(World::standard()).await;

@@ -1,8 +1,9 @@
 //! The crawl: discover servers from seeds and peer lists, visit each once per run, and
 //! write what they said into the store as it arrives.
 //!
-//! One coordinator owns the frontier and every store write; visits run concurrently
-//! and hand back a [`visit::Visit`]. Each batch of finished visits is written at once and
+//! One coordinator owns the frontier and every store write; visits run concurrently,
+//! hand over the peer names they read as they read them ([`visit::Discovered`], so the
+//! crawl's start is not paced by whole visits) and hand back a [`visit::Visit`]. Each batch of finished visits is written at once and
 //! made durable in the background by the [`commit::Committer`] (group commit, about once
 //! a second, and always at the end), so a crawl killed at any moment keeps every visit
 //! written before the last completed flush, and a rerun with the same `--at` overwrites
@@ -44,13 +45,13 @@ use tokio::task::JoinSet;
 use crate::domain::Domain;
 use crate::fetch::{Contact, FetchConfig, Fetcher};
 use crate::outcome::{FailureReason, OptOut};
-use crate::parse::peers::PeerSet;
+use crate::parse::peers::Found;
 use crate::seeds::Exclusions;
 use crate::snapshot::Snapshot;
 use crate::store::record::Due;
 use crate::store::{ServerRecord, Status, Store};
 use commit::Committer;
-use visit::{Visit, VisitResult};
+use visit::{Discovered, PeerSender, Visit, VisitResult};
 
 /// New names one server's peer list may introduce per run, by default. Real lists that
 /// large are the biggest servers' in a first crawl, and the names they cannot introduce
@@ -156,6 +157,9 @@ struct Frontier {
     local_retries: HashMap<Domain, u32>,
     /// Names that answered on their latest visit: visited without a probe.
     trusted: HashSet<Domain>,
+    /// New names each visited name's peer list introduced this run (its list arrives in
+    /// parts, and the per-server cap is for the whole list).
+    introduced: HashMap<Domain, usize>,
 }
 
 impl Frontier {
@@ -353,31 +357,35 @@ impl Run<'_> {
         let interrupt = stop_requested();
         tokio::pin!(interrupt);
         let committer = Committer::for_store(self.store);
+        let (found, mut discovered) = tokio::sync::mpsc::unbounded_channel();
         loop {
             while visits.len() < max_visits {
                 let Some(domain) = self.frontier.queue.pop_front() else {
                     break;
                 };
-                let fetcher = self.fetcher.clone();
-                self.summary.attempted += 1;
-                let contact = self.frontier.contact(&domain);
-                let task = visits.spawn({
-                    let domain = domain.clone();
-                    async move { visit::visit(&fetcher, domain, contact).await }
-                });
-                names.insert(task.id(), domain);
+                let task = self.start_visit(&mut visits, domain.clone(), found.clone());
+                names.insert(task, domain);
             }
             if visits.is_empty() {
                 break;
             }
+            // Biased: a signal first, then new names, which are the next visits to start.
             let first = tokio::select! {
-                done = visits.join_next_with_id() => done,
+                biased;
                 _ = &mut interrupt => {
                     tracing::warn!("stopped by a signal: recording the run; visits in flight are dropped");
                     self.summary.interrupted = true;
                     visits.abort_all();
                     break;
                 }
+                Some(names) = discovered.recv() => {
+                    self.discover(names)?;
+                    while let Ok(names) = discovered.try_recv() {
+                        self.discover(names)?;
+                    }
+                    continue;
+                }
+                done = visits.join_next_with_id() => done,
             };
             let mut batch: Vec<_> = first.into_iter().collect();
             while let Some(done) = visits.try_join_next_with_id() {
@@ -402,6 +410,20 @@ impl Run<'_> {
         }
         committer.finish().await?;
         Ok(())
+    }
+
+    fn start_visit(
+        &mut self,
+        visits: &mut JoinSet<Visit>,
+        domain: Domain,
+        found: PeerSender,
+    ) -> tokio::task::Id {
+        let fetcher = self.fetcher.clone();
+        self.summary.attempted += 1;
+        let contact = self.frontier.contact(&domain);
+        visits
+            .spawn(async move { visit::visit(&fetcher, domain, contact, found).await })
+            .id()
     }
 }
 
@@ -434,7 +456,6 @@ fn joined(
                     FailureReason::Invalid,
                     format!("the visit panicked: {why}"),
                 )),
-                peers: PeerSet::new(),
             })
         }
     }
@@ -504,7 +525,6 @@ impl Run<'_> {
             VisitResult::Up(up) => {
                 self.summary.liveness_answered += usize::from(liveness_check);
                 self.record_up(record, &visit.domain, *up)?;
-                self.discover(&visit.domain, &visit.peers)?;
             }
         }
         Ok(())
@@ -584,15 +604,22 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Records the new names of one peer list, within the caps: `--max-servers`, the
-    /// per-registrable-domain cap, and at most `max_new_per_server` new names per list.
-    fn discover(&mut self, via: &Domain, peers: &PeerSet) -> anyhow::Result<()> {
+    /// Records the new names of (part of) one peer list, within the caps: `--max-servers`,
+    /// the per-registrable-domain cap, and at most `max_new_per_server` new names per
+    /// visited name's list.
+    fn discover(&mut self, found: Discovered) -> anyhow::Result<()> {
         let (options, frontier, summary) = (self.options, &mut self.frontier, &mut self.summary);
-        summary.rejected_peers += peers.rejected;
-        summary.skipped_peers += peers.skipped;
-        let mut added = 0;
-        for domain in peers.names() {
-            if frontier.known.contains(domain) || options.exclude.covers(domain) {
+        let Discovered { via, peers } = found;
+        let Found {
+            names,
+            rejected,
+            skipped,
+        } = peers;
+        summary.rejected_peers += rejected;
+        summary.skipped_peers += skipped;
+        let added = frontier.introduced.entry(via.clone()).or_default();
+        for domain in names {
+            if frontier.known.contains(&domain) || options.exclude.covers(&domain) {
                 continue;
             }
             let per_registrable = frontier
@@ -604,13 +631,13 @@ impl Run<'_> {
                 .is_some_and(|max| frontier.known.len() >= max);
             if full
                 || *per_registrable >= options.max_new_per_registrable
-                || added >= options.max_new_per_server
+                || *added >= options.max_new_per_server
             {
                 summary.capped += 1;
                 continue;
             }
             *per_registrable += 1;
-            added += 1;
+            *added += 1;
             self.store.put_server(&ServerRecord::discovered(
                 domain.clone(),
                 options.at,
@@ -619,7 +646,7 @@ impl Run<'_> {
             frontier.known.insert(domain.clone());
             summary.newly_discovered += 1;
             if frontier.scheduled.insert(domain.clone()) {
-                frontier.queue.push_back(domain.clone());
+                frontier.queue.push_back(domain);
             }
         }
         Ok(())
@@ -653,11 +680,8 @@ mod tests {
         assert!(names.is_empty());
     }
 
-    #[test]
-    fn a_local_failure_is_queued_again_a_bounded_number_of_times() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("db")).unwrap();
-        let options = CrawlOptions {
+    fn test_options() -> CrawlOptions {
+        CrawlOptions {
             seeds: Vec::new(),
             exclude: Exclusions::default(),
             fetch: FetchConfig {
@@ -678,14 +702,25 @@ mod tests {
             max_new_per_server: 1,
             at: Utc::now(),
             description: serde_json::Value::Null,
-        };
-        let mut run = Run {
-            store: &store,
-            options: &options,
+        }
+    }
+
+    fn test_run<'a>(store: &'a Store, options: &'a CrawlOptions) -> Run<'a> {
+        Run {
+            store,
+            options,
             fetcher: Arc::new(Fetcher::new(options.fetch.clone()).unwrap()),
             frontier: Frontier::default(),
             summary: Summary::new(),
-        };
+        }
+    }
+
+    #[test]
+    fn a_local_failure_is_queued_again_a_bounded_number_of_times() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db")).unwrap();
+        let options = test_options();
+        let mut run = test_run(&store, &options);
         let domain = Domain::parse("busy.social").unwrap();
         let out_of_files = || Visit {
             domain: domain.clone(),
@@ -693,7 +728,6 @@ mod tests {
                 FailureReason::Local,
                 "Too many open files",
             )),
-            peers: PeerSet::new(),
         };
         for retry in 1..=MAX_LOCAL_RETRIES as usize {
             run.apply(out_of_files()).unwrap();
@@ -703,5 +737,43 @@ mod tests {
         run.apply(out_of_files()).unwrap();
         assert_eq!(run.frontier.queue.len(), MAX_LOCAL_RETRIES as usize);
         assert_eq!(run.summary.failed["local"], 1, "then counted");
+    }
+
+    #[test]
+    fn a_list_handed_over_in_parts_is_capped_as_one_list() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db")).unwrap();
+        let options = CrawlOptions {
+            max_new_per_server: 3,
+            max_new_per_registrable: 10,
+            ..test_options()
+        };
+        let mut run = test_run(&store, &options);
+        let d = |s: &str| Domain::parse(s).unwrap();
+        let part = |via: &str, names: &[&str], rejected| Discovered {
+            via: d(via),
+            peers: Found {
+                names: names.iter().map(|n| d(n)).collect(),
+                rejected,
+                skipped: 0,
+            },
+        };
+        run.discover(part("big.social", &["a.one", "b.one"], 1))
+            .unwrap();
+        run.discover(part("big.social", &["a.one", "c.one", "d.one"], 2))
+            .unwrap();
+        run.discover(part("other.social", &["d.one", "e.one"], 0))
+            .unwrap();
+        let queued: Vec<&str> = run.frontier.queue.iter().map(Domain::as_str).collect();
+        assert_eq!(queued, ["a.one", "b.one", "c.one", "d.one", "e.one"]);
+        assert_eq!(
+            run.summary.capped, 1,
+            "d.one over big.social's cap, then found via other"
+        );
+        assert_eq!(run.summary.rejected_peers, 3);
+        assert_eq!(
+            store.server(&d("c.one")).unwrap().unwrap().discovered_via,
+            Some(d("big.social"))
+        );
     }
 }

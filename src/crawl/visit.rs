@@ -1,7 +1,15 @@
 //! One visit to one server: NodeInfo (robots.txt is read first by the fetcher, for every
-//! host the visit reaches), the server APIs its software offers, and its peers, in that
-//! order, each step allowed to end the visit. All its requests share one
-//! [`Session`]: its deadline and its origin.
+//! host the visit reaches), its peer list, then the server APIs its software offers, and
+//! the rest of a paged peer list, in that order; only NodeInfo can end the visit. All its
+//! requests share one [`Session`]: its deadline and its origin.
+//!
+//! Peers come before the APIs, and each document's names are handed to the crawl as soon
+//! as it is read ([`Discovered`]), because discovery sets the pace of a crawl's start: a
+//! name found one request earlier is visited one request earlier, and so are the names
+//! its own list holds. A paged list (Misskey's) reads its first page there and the rest
+//! after the APIs, so a slow list cannot spend the visit's deadline before the server's
+//! numbers are read. Names are handed over only once NodeInfo was read, so only servers
+//! that answered as fediverse servers introduce names, as before.
 //!
 //! Which number wins when documents disagree: NodeInfo is primary (it is what every
 //! fediverse software serves and what other censuses read); the Mastodon API only fills
@@ -17,9 +25,11 @@
 //! A well-known document yields at most [`MAX_NODEINFO_CANDIDATES`] NodeInfo documents
 //! to try, best schema first.
 //!
-//! Types: [`Visit`], [`VisitResult`], [`UpVisit`]; function [`visit`].
+//! Types: [`Visit`], [`VisitResult`], [`UpVisit`], [`Discovered`] (sent on a
+//! [`PeerSender`]); function [`visit`].
 
 use std::collections::BTreeSet;
+use std::ops::Range;
 
 use reqwest::StatusCode;
 use url::Url;
@@ -30,7 +40,7 @@ use crate::fetch::{Contact, FetchError, Fetcher, Session};
 use crate::outcome::{FailureReason, OptOut};
 use crate::parse::instance::{self, ActivityWeek, InstanceV1, InstanceV2};
 use crate::parse::nodeinfo::{self, NodeInfo};
-use crate::parse::peers::{self, PeerSet};
+use crate::parse::peers::{self, Found, PeerSet};
 use crate::parse::{wellknown, ParseError};
 use crate::snapshot::{ServerStats, Source};
 
@@ -52,9 +62,18 @@ pub struct Visit {
     /// The name as it was visited.
     pub domain: Domain,
     pub result: VisitResult,
-    /// The valid peer names read (empty unless the server was up).
-    pub peers: PeerSet,
 }
+
+/// Peer names one visit read, handed to the crawl while the visit goes on.
+#[derive(Debug)]
+pub struct Discovered {
+    /// The visited name whose list held them.
+    pub via: Domain,
+    pub peers: Found,
+}
+
+/// Where visits hand their [`Discovered`] names.
+pub type PeerSender = tokio::sync::mpsc::UnboundedSender<Discovered>;
 
 #[derive(Debug)]
 pub enum VisitResult {
@@ -77,18 +96,44 @@ type Step<T> = Result<T, VisitResult>;
 /// Visits `domain` and reports what it found; never fails: every problem is a
 /// [`VisitResult`] (a panic is caught by the crawl). `contact` is how the first request
 /// (robots.txt, unless it was read earlier this run) is made; once anything is answered,
-/// the rest of the visit is [`Contact::Known`].
-pub async fn visit(fetcher: &Fetcher, domain: Domain, contact: Contact) -> Visit {
+/// the rest of the visit is [`Contact::Known`]. Peer names go to `found` as they are read.
+pub async fn visit(
+    fetcher: &Fetcher,
+    domain: Domain,
+    contact: Contact,
+    found: PeerSender,
+) -> Visit {
     let session = fetcher.session(domain.clone(), contact);
-    let mut peers = PeerSet::new();
+    let mut peers = Peers {
+        set: PeerSet::new(),
+        via: domain.clone(),
+        to: found,
+    };
     let result = match run(&session, &mut peers).await {
         Ok(up) => VisitResult::Up(Box::new(up)),
         Err(end) => end,
     };
-    Visit {
-        domain,
-        result,
-        peers,
+    Visit { domain, result }
+}
+
+/// A visit's peer list, handed over document by document.
+struct Peers {
+    set: PeerSet,
+    via: Domain,
+    to: PeerSender,
+}
+
+impl Peers {
+    /// Sends what was read since the last call.
+    fn hand_over(&mut self) {
+        let found = self.set.take();
+        if !found.is_empty() {
+            // Only an interrupted crawl stops listening, and it drops its visits anyway.
+            let _ = self.to.send(Discovered {
+                via: self.via.clone(),
+                peers: found,
+            });
+        }
     }
 }
 
@@ -110,7 +155,7 @@ fn gone(status: StatusCode) -> bool {
     status == StatusCode::GONE || status == StatusCode::UNAVAILABLE_FOR_LEGAL_REASONS
 }
 
-async fn run(session: &Session<'_>, peers: &mut PeerSet) -> Step<UpVisit> {
+async fn run(session: &Session<'_>, peers: &mut Peers) -> Step<UpVisit> {
     let domain = session.origin();
     let (info, schema, info_host) = read_nodeinfo(session).await?;
     if info.private {
@@ -118,6 +163,10 @@ async fn run(session: &Session<'_>, peers: &mut PeerSet) -> Step<UpVisit> {
     }
 
     let caps = Capabilities::of(&info.software_name);
+    let more_pages = match caps.peers {
+        Some(api) => read_peers(session, &info_host, api, peers).await,
+        None => None,
+    };
     let (mut v1, mut v2, mut activity) = (None, None, Vec::new());
     if caps.instance_api {
         v2 = optional(
@@ -145,8 +194,8 @@ async fn run(session: &Session<'_>, peers: &mut PeerSet) -> Step<UpVisit> {
         .await
         .unwrap_or_default();
     }
-    if let Some(api) = caps.peers {
-        read_peers(session, &info_host, api, peers).await;
+    if let Some(page) = more_pages {
+        read_misskey(session, &info_host, page..MISSKEY_MAX_PAGES, peers).await;
     }
 
     let canonical = canonical_name(session, &info_host, v2.as_ref(), v1.as_ref()).await;
@@ -273,58 +322,56 @@ async fn optional<T, E: std::fmt::Display>(
     }
 }
 
-/// Reads the peer list into `peers`; 401/403/404 and failures just mean no peers.
-async fn read_peers(session: &Session<'_>, host: &Domain, api: PeerApi, peers: &mut PeerSet) {
-    match api {
-        PeerApi::Mastodon => {
-            let path = "/api/v1/instance/peers";
-            optional_peers(session, host, path, peers, PeerSet::read_mastodon).await;
-        }
-        PeerApi::Lemmy => {
-            let path = "/api/v3/federated_instances";
-            optional_peers(session, host, path, peers, PeerSet::read_lemmy).await;
-        }
-        PeerApi::Misskey => {
-            for page in 0..MISSKEY_MAX_PAGES {
-                let query =
-                    serde_json::json!({"limit": MISSKEY_PAGE, "offset": page * MISSKEY_PAGE});
-                let Ok(answer) = session
-                    .post_json(host, "/api/federation/instances", &query, PEERS_CAP)
-                    .await
-                else {
-                    break;
-                };
-                if !answer.status.is_success() {
-                    break;
-                }
-                let read = read_list(peers, answer.body, PeerSet::read_misskey_page).await;
-                let Ok(read) = read else {
-                    break;
-                };
-                // A server answering every page alike (or with junk) adds nothing new:
-                // asking further would only cost both sides.
-                if read.entries < MISSKEY_PAGE || read.added == 0 {
-                    break;
-                }
-            }
-        }
-    }
-}
-
-async fn optional_peers(
+/// Reads the peer list, or a paged list's first page, handing the names over; 401/403/404
+/// and failures just mean no peers. Returns the page to go on from when a paged list has
+/// more.
+async fn read_peers(
     session: &Session<'_>,
     host: &Domain,
-    path: &str,
-    peers: &mut PeerSet,
-    read: ReadList,
-) {
+    api: PeerApi,
+    peers: &mut Peers,
+) -> Option<usize> {
+    let (path, read): (_, ReadList) = match api {
+        PeerApi::Mastodon => ("/api/v1/instance/peers", PeerSet::read_mastodon),
+        PeerApi::Lemmy => ("/api/v3/federated_instances", PeerSet::read_lemmy),
+        PeerApi::Misskey => return read_misskey(session, host, 0..1, peers).await,
+    };
     if let Ok(page) = session.get(host, path, PEERS_CAP).await {
         if page.status.is_success() {
-            if let Err(e) = read_list(peers, page.body, read).await {
+            if let Err(e) = read_list(&mut peers.set, page.body, read).await {
                 tracing::debug!(%host, path, error = %e, "unusable peer list");
             }
         }
     }
+    peers.hand_over();
+    None
+}
+
+/// Reads `pages` of Misskey's federation list, handing each page's names over; returns
+/// the next page when the list may go on past them.
+async fn read_misskey(
+    session: &Session<'_>,
+    host: &Domain,
+    pages: Range<usize>,
+    peers: &mut Peers,
+) -> Option<usize> {
+    for page in pages.clone() {
+        let query = serde_json::json!({"limit": MISSKEY_PAGE, "offset": page * MISSKEY_PAGE});
+        let answer = session
+            .post_json(host, "/api/federation/instances", &query, PEERS_CAP)
+            .await
+            .ok()
+            .filter(|answer| answer.status.is_success())?;
+        let read = read_list(&mut peers.set, answer.body, PeerSet::read_misskey_page).await;
+        peers.hand_over();
+        // A server answering every page alike (or with junk) adds nothing new: asking
+        // further would only cost both sides.
+        let read = read.ok()?;
+        if read.entries < MISSKEY_PAGE || read.added == 0 {
+            return None;
+        }
+    }
+    (pages.end < MISSKEY_MAX_PAGES).then_some(pages.end)
 }
 
 /// One of the [`PeerSet`] readers.

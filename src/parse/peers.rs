@@ -15,7 +15,7 @@
 //! truncated body) adds nothing: what it had added is taken back.
 //!
 //! Types: [`PeerSet`] (the names of one visit and its counters), [`Read`] (what one
-//! document added); the private serde seeds `List`, `Entry`, `Field`, `Nullable` and
+//! document added), [`Found`] (what was read since the crawl last took it); the private serde seeds `List`, `Entry`, `Field`, `Nullable` and
 //! `KeyIs` do the work.
 
 use std::collections::HashSet;
@@ -59,14 +59,41 @@ pub struct Read {
     pub added: usize,
 }
 
+/// The names and counts a [`PeerSet`] read since they were last taken ([`PeerSet::take`]).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Found {
+    pub names: Vec<Domain>,
+    /// Entries that are not valid public domain names.
+    pub rejected: usize,
+    /// Entries not examined because a cap was reached.
+    pub skipped: usize,
+}
+
+impl Found {
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty() && self.rejected == 0 && self.skipped == 0
+    }
+}
+
 impl PeerSet {
     pub fn new() -> PeerSet {
         PeerSet::default()
     }
 
-    /// The names kept, in the order first served.
+    /// The names kept and not taken yet, in the order first served.
     pub fn names(&self) -> &[Domain] {
         &self.names
+    }
+
+    /// Takes what was read since the previous take, so a visit can hand a paged list
+    /// over page by page. The set still knows every name taken: a later page repeating
+    /// one adds nothing, and [`MAX_PEERS`] counts them.
+    pub fn take(&mut self) -> Found {
+        Found {
+            names: std::mem::take(&mut self.names),
+            rejected: std::mem::take(&mut self.rejected),
+            skipped: std::mem::take(&mut self.skipped),
+        }
     }
 
     pub fn into_names(self) -> Vec<Domain> {
@@ -138,7 +165,7 @@ impl PeerSet {
 
     /// Takes one raw entry: kept if it is a valid name not seen before.
     fn offer(&mut self, raw: &str) {
-        if self.names.len() >= MAX_PEERS {
+        if self.seen.len() >= MAX_PEERS {
             self.skipped += 1;
             return;
         }
@@ -505,6 +532,35 @@ mod tests {
             set.read_misskey_page(br#"{"error":{}}"#),
             Err(ParseError::Shape(_))
         ));
+    }
+
+    #[test]
+    fn taken_pages_are_handed_over_once_and_still_count_towards_the_caps() {
+        let mut set = PeerSet::new();
+        set.read_misskey_page(
+            br#"[{"host":"a.example.org"},{"host":"no"},{"host":"b.example.org"}]"#,
+        )
+        .unwrap();
+        let first = set.take();
+        let d = |s: &str| Domain::parse(s).unwrap();
+        assert_eq!(first.names, [d("a.example.org"), d("b.example.org")]);
+        assert_eq!((first.rejected, first.skipped), (1, 0));
+        assert!(set.take().is_empty());
+        // A later page repeating a taken name adds nothing: each name is found once.
+        let read = set
+            .read_misskey_page(br#"[{"host":"b.example.org"},{"host":"c.example.org"}]"#)
+            .unwrap();
+        assert_eq!(read.added, 1);
+        assert_eq!(set.take().names, [d("c.example.org")]);
+
+        let mut set = PeerSet::new();
+        set.read_mastodon(flood(|i| format!("h{i}.example.org"), MAX_PEERS - 1).as_bytes())
+            .unwrap();
+        assert_eq!(set.take().names.len(), MAX_PEERS - 1);
+        let rest = flood(|i| format!("x{i}.example.org"), 5);
+        set.read_mastodon(rest.as_bytes()).unwrap();
+        let last = set.take();
+        assert_eq!((last.names.len(), last.skipped), (1, 4));
     }
 
     fn lemmy(body: &[u8]) -> Result<Vec<String>, ParseError> {
