@@ -2,7 +2,8 @@
 //! is not checked: a test machine's timings mean nothing. What they count is.
 
 use fedicensus::bench::crawl::{self, CrawlBench};
-use fedicensus::bench::report::{self, ReportBench};
+use fedicensus::bench::history::HistorySize;
+use fedicensus::bench::report;
 use fedicensus::sim::NetShape;
 use indicatif::ProgressBar;
 
@@ -88,7 +89,7 @@ async fn crawl_bench_over_https_counts_what_plain_http_counts_and_shows_the_cost
 
 #[test]
 fn report_bench_writes_the_history_and_times_every_step() {
-    let bench = ReportBench {
+    let bench = HistorySize {
         servers: 50,
         days: 5,
     };
@@ -126,8 +127,8 @@ fn report_bench_writes_the_history_and_times_every_step() {
 
 #[test]
 fn export_bench_exports_and_imports_every_snapshot() {
-    use fedicensus::bench::export::{self, ExportBench};
-    let bench = ExportBench {
+    use fedicensus::bench::export;
+    let bench = HistorySize {
         servers: 40,
         days: 6,
     };

@@ -5,9 +5,10 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::{Output, Stdio};
+use std::process::Output;
 use std::time::Duration;
 
+use fedicensus::bench::proc::output_with_peak_rss;
 use fedicensus::domain::Domain;
 use fedicensus::outcome::{FailureReason, OptOut};
 use fedicensus::sim::{Behaviour, Kind, RawAnswer, SimHandle, SimServer, World};
@@ -386,33 +387,8 @@ async fn concurrency_bounds_the_bodies_being_read() {
 /// Runs the binary and returns its output with its peak resident memory in bytes.
 async fn run_measured(args: Vec<String>) -> (Output, u64) {
     tokio::task::spawn_blocking(move || {
-        // Reaped by wait4 below, which also reports its peak memory.
-        #[allow(clippy::zombie_processes)]
-        let mut child = bin()
-            .args(&args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (mut stdout, mut stderr) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
-        let err = std::thread::spawn(move || {
-            let mut text = Vec::new();
-            std::io::Read::read_to_end(&mut stderr, &mut text).unwrap();
-            text
-        });
-        let mut out = Vec::new();
-        std::io::Read::read_to_end(&mut stdout, &mut out).unwrap();
-        let mut status = 0;
-        // SAFETY: a zeroed rusage is a valid value; wait4 fills it for our own child.
-        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-        let pid = child.id() as libc::pid_t;
-        assert_eq!(unsafe { libc::wait4(pid, &mut status, 0, &mut usage) }, pid);
-        let output = Output {
-            status: std::os::unix::process::ExitStatusExt::from_raw(status),
-            stdout: out,
-            stderr: err.join().unwrap(),
-        };
-        (output, usage.ru_maxrss as u64 * 1024)
+        let (output, peak) = output_with_peak_rss(bin().args(&args)).unwrap();
+        (output, peak.expect("wait4 reports the peak"))
     })
     .await
     .unwrap()

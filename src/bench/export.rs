@@ -4,31 +4,24 @@
 //! checking only), the full import of that CSV into a fresh database, and the
 //! derivation of the imported days' summaries that `fedicensus import` runs after it.
 //!
-//! Types: [`ExportBench`], [`ExportResult`]; function [`run`].
+//! Types: [`ExportResult`]; function [`run`] (of a [`HistorySize`]).
 
 use std::path::{Path, PathBuf};
 
 use indicatif::ProgressBar;
 use serde::Serialize;
 
-use super::history::History;
+use super::history::HistorySize;
 use super::{count, per_second, proc, Machine, Phase, Scratch, Table};
-use crate::day::Day;
 use crate::export::{self, Format, Options, Partition, What};
 use crate::import;
 use crate::store::Store;
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ExportBench {
-    pub servers: usize,
-    pub days: u32,
-}
 
 /// What one export benchmark measured. Field names are a contract (`--json`).
 #[derive(Debug, Clone, Serialize)]
 pub struct ExportResult {
     pub machine: Machine,
-    pub bench: ExportBench,
+    pub bench: HistorySize,
     pub snapshots: u64,
     /// Writing the history, the exports, the checking pass and the import, in order.
     pub phases: Vec<Phase>,
@@ -43,17 +36,13 @@ pub struct ExportResult {
 
 /// Writes the history, exports it, and imports the CSV export into a fresh database.
 pub fn run(
-    bench: &ExportBench,
+    bench: &HistorySize,
     keep: Option<&Path>,
     progress: &ProgressBar,
 ) -> anyhow::Result<ExportResult> {
     let scratch = Scratch::new(keep)?;
     let store = Store::open(&scratch.db())?;
-    let history = History::new(
-        bench.servers,
-        bench.days,
-        Day::from_ymd(2024, 12, 31).expect("a valid date"),
-    );
+    let history = bench.history();
     let (write, snapshots) = Phase::measure("write history", || history.write(&store, progress));
     let snapshots = snapshots?;
     progress.finish_and_clear();
@@ -108,7 +97,7 @@ pub fn run(
     phases.extend([check, load, derive]);
     Ok(ExportResult {
         machine: Machine::this(),
-        bench: bench.clone(),
+        bench: *bench,
         snapshots,
         phases,
         csv_bytes: std::fs::metadata(&csv)?.len(),

@@ -8,10 +8,12 @@
 //! stop answering for good at some day. Every number is a function of (server, day), so
 //! a history is reproducible from its size alone.
 //!
-//! Types: [`History`], and `Plan` (how one server evolves).
+//! Types: [`HistorySize`] (what the report and export benchmarks are asked for),
+//! [`History`], and `Plan` (how one server evolves).
 
 use chrono::{DateTime, Duration, Utc};
 use indicatif::ProgressBar;
+use serde::Serialize;
 
 use crate::day::Day;
 use crate::domain::Domain;
@@ -19,6 +21,21 @@ use crate::outcome::FailureReason;
 use crate::sim::{Behaviour, Kind, SimServer, World};
 use crate::snapshot::{ServerStats, Snapshot, Source};
 use crate::store::{self, ServerRecord, Store};
+
+/// The size of a benchmark history: `servers` servers crawled once a day for `days`
+/// days ending 2024-12-31 (fixed, so that runs are comparable).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct HistorySize {
+    pub servers: usize,
+    pub days: u32,
+}
+
+impl HistorySize {
+    pub fn history(&self) -> History {
+        let last_day = Day::from_ymd(2024, 12, 31).expect("a valid date");
+        History::new(self.servers, self.days, last_day)
+    }
+}
 
 /// The world the history's servers come from: fixed, so sizes alone decide the data.
 const WORLD_SEED: u64 = 2024;

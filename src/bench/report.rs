@@ -3,8 +3,7 @@
 //! reporter as whole processes (`fedicensus report --format json`, cold start) for one
 //! day, a month and a year, with `--software` and `--include-suspect`, and a rebuild.
 //!
-//! Types: [`ReportBench`] (what to run), [`ReportResult`] (what was measured);
-//! function [`run`].
+//! Types: [`ReportResult`] (what was measured); function [`run`] (of a [`HistorySize`]).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -13,7 +12,7 @@ use anyhow::Context;
 use indicatif::ProgressBar;
 use serde::Serialize;
 
-use super::history::History;
+use super::history::{History, HistorySize};
 use super::{count, per_second, proc, Machine, Phase, Scratch, Table};
 use crate::day::Day;
 use crate::report::{self, derive};
@@ -23,18 +22,11 @@ use crate::store::Store;
 /// cut to the history's length).
 pub const SPANS: [i64; 3] = [1, 30, 365];
 
-/// One benchmark history.
-#[derive(Debug, Clone, Serialize)]
-pub struct ReportBench {
-    pub servers: usize,
-    pub days: u32,
-}
-
 /// What one report benchmark measured. Field names are a contract (`--json`).
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportResult {
     pub machine: Machine,
-    pub bench: ReportBench,
+    pub bench: HistorySize,
     pub snapshots: u64,
     pub snapshots_per_sec: f64,
     /// Days whose summary was derived after the write (and again by the rebuild).
@@ -47,11 +39,6 @@ pub struct ReportResult {
     pub bytes_per_snapshot: f64,
     /// Where the database was kept (`--keep`).
     pub kept: Option<PathBuf>,
-}
-
-/// The last day of every benchmark history, fixed so that runs are comparable.
-fn last_day() -> Day {
-    Day::from_ymd(2024, 12, 31).expect("a valid date")
 }
 
 /// The report covering the last `span` days of the history (fewer if the history is
@@ -124,14 +111,14 @@ fn report_process(
 /// Writes the history into a scratch database (kept in `keep` if given) and times the
 /// reporter (`exe`: the fedicensus binary) and the rebuild on it.
 pub fn run(
-    bench: &ReportBench,
+    bench: &HistorySize,
     exe: &Path,
     keep: Option<&Path>,
     progress: &ProgressBar,
 ) -> anyhow::Result<ReportResult> {
     let scratch = Scratch::new(keep)?;
     let db = scratch.db();
-    let history = History::new(bench.servers, bench.days, last_day());
+    let history = bench.history();
     let store = Store::open(&db)?;
     let (write, snapshots) =
         Phase::measure("write history (bulk)", || history.write(&store, progress));
@@ -159,7 +146,7 @@ pub fn run(
 
     Ok(ReportResult {
         machine: Machine::this(),
-        bench: bench.clone(),
+        bench: *bench,
         snapshots,
         snapshots_per_sec,
         days_derived,

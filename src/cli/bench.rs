@@ -2,8 +2,7 @@
 //! table or, with `--json`, as one JSON document. The benchmarks themselves live in
 //! [`crate::bench`]; they use a scratch database, never `--db`.
 //!
-//! Types: [`BenchCommand`], [`CrawlBenchArgs`], [`ReportBenchArgs`], [`ExportBenchArgs`],
-//! [`BenchOutput`];
+//! Types: [`BenchCommand`], [`CrawlBenchArgs`], [`HistoryBenchArgs`], [`BenchOutput`];
 //! function [`run`].
 
 use std::path::PathBuf;
@@ -13,8 +12,9 @@ use serde::Serialize;
 
 use super::{flags, Cli};
 use crate::bench::crawl::{self, CrawlBench};
-use crate::bench::export::{self, ExportBench};
-use crate::bench::report::{self, ReportBench};
+use crate::bench::export;
+use crate::bench::history::HistorySize;
+use crate::bench::report;
 use crate::bench::Table;
 use crate::sim::NetShape;
 
@@ -25,10 +25,10 @@ pub enum BenchCommand {
     Crawl(CrawlBenchArgs),
     /// Write a synthetic history of daily snapshots, then time reports over a day, a
     /// month and a year (each report a process of its own), and a rebuild.
-    Report(ReportBenchArgs),
+    Report(HistoryBenchArgs),
     /// Write a synthetic history, then time its export as CSV and as Parquet partitioned
     /// by day (with their memory peak), and the import of the CSV into a fresh database.
-    Export(ExportBenchArgs),
+    Export(HistoryBenchArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -95,8 +95,9 @@ fn latency_range(s: &str) -> Result<(u32, u32), String> {
     Ok((low, high))
 }
 
+/// The flags of the benchmarks on a synthetic history (`report`, `export`).
 #[derive(clap::Args, Debug)]
-pub struct ReportBenchArgs {
+pub struct HistoryBenchArgs {
     /// Servers in the synthetic history.
     #[arg(long, default_value_t = 30_000, value_name = "N", value_parser = clap::value_parser!(u64).range(flags::BENCH_SERVERS))]
     pub servers: u64,
@@ -109,18 +110,13 @@ pub struct ReportBenchArgs {
     pub output: BenchOutput,
 }
 
-#[derive(clap::Args, Debug)]
-pub struct ExportBenchArgs {
-    /// Servers in the synthetic history.
-    #[arg(long, default_value_t = 30_000, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
-    pub servers: u64,
-
-    /// Days of history, one crawl a day, ending 2024-12-31.
-    #[arg(long, default_value_t = 365, value_name = "D", value_parser = clap::value_parser!(u32).range(1..=36_500))]
-    pub days: u32,
-
-    #[command(flatten)]
-    pub output: BenchOutput,
+impl HistoryBenchArgs {
+    fn size(&self) -> anyhow::Result<HistorySize> {
+        Ok(HistorySize {
+            servers: usize::try_from(self.servers)?,
+            days: self.days,
+        })
+    }
 }
 
 /// Flags every benchmark takes.
@@ -186,10 +182,7 @@ pub async fn run(command: &BenchCommand, cli: &Cli) -> anyhow::Result<()> {
             args.output.print(&result, || result.table())
         }
         BenchCommand::Report(args) => {
-            let bench = ReportBench {
-                servers: usize::try_from(args.servers)?,
-                days: args.days,
-            };
+            let bench = args.size()?;
             let bar = progress(cli, "days written");
             let keep = args.output.keep.as_deref();
             // Reports are timed as processes of this very binary.
@@ -198,10 +191,7 @@ pub async fn run(command: &BenchCommand, cli: &Cli) -> anyhow::Result<()> {
             args.output.print(&result, || result.table())
         }
         BenchCommand::Export(args) => {
-            let bench = ExportBench {
-                servers: usize::try_from(args.servers)?,
-                days: args.days,
-            };
+            let bench = args.size()?;
             let bar = progress(cli, "days written");
             let keep = args.output.keep.as_deref();
             let result = tokio::task::block_in_place(|| export::run(&bench, keep, &bar))?;

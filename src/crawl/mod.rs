@@ -138,6 +138,8 @@ impl Summary {
 pub const FDS_PER_SLOT: u64 = 4;
 /// File descriptors kept for everything else: the store's files, stdio, the runtime.
 pub const FDS_RESERVED: u64 = 64;
+/// How often the slots in use are logged (at most; see `Run::log_slots`).
+const SAMPLE_SLOTS: std::time::Duration = std::time::Duration::from_secs(1);
 /// Visits of one name that failed for want of our own resources (`local`) are tried
 /// again this many times in the run.
 pub const MAX_LOCAL_RETRIES: u32 = 2;
@@ -358,7 +360,12 @@ impl Run<'_> {
         tokio::pin!(interrupt);
         let committer = Committer::for_store(self.store);
         let (found, mut discovered) = tokio::sync::mpsc::unbounded_channel();
+        let mut next_sample = Instant::now();
         loop {
+            if Instant::now() >= next_sample {
+                next_sample = Instant::now() + SAMPLE_SLOTS;
+                self.log_slots(visits.len());
+            }
             while visits.len() < max_visits {
                 let Some(domain) = self.frontier.queue.pop_front() else {
                     break;
@@ -410,6 +417,20 @@ impl Run<'_> {
         }
         committer.finish().await?;
         Ok(())
+    }
+
+    /// How full the crawl is (target `fedicensus::slots`, debug): what shows whether a run
+    /// is bound by its slots, by discovery (few names queued) or by its tail.
+    fn log_slots(&self, visits: usize) {
+        let (main, first_contact) = self.fetcher.hosts().in_use();
+        tracing::debug!(
+            target: "fedicensus::slots",
+            visits,
+            queued = self.frontier.queue.len(),
+            main,
+            first_contact,
+            "slots in use"
+        );
     }
 
     fn start_visit(

@@ -56,16 +56,23 @@ pub enum RobotsAnswer {
 
 /// Slots for requests in flight, and the time they were held in total.
 pub struct Pool {
+    size: usize,
     slots: Arc<Semaphore>,
     held_nanos: Arc<AtomicU64>,
 }
 
 impl Pool {
     fn new(size: usize) -> Pool {
+        let size = size.max(1);
         Pool {
-            slots: Arc::new(Semaphore::new(size.max(1))),
+            size,
+            slots: Arc::new(Semaphore::new(size)),
             held_nanos: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    fn in_use(&self) -> usize {
+        self.size - self.slots.available_permits()
     }
 
     fn held(&self) -> Duration {
@@ -276,6 +283,11 @@ impl Hosts {
             Contact::Known => &self.in_flight,
             Contact::Probe => &self.first_contact,
         }
+    }
+
+    /// Slots of each pool in use now: (main, first contact).
+    pub fn in_use(&self) -> (usize, usize) {
+        (self.in_flight.in_use(), self.first_contact.in_use())
     }
 
     /// Total time slots of each pool were held: (main, first contact).
