@@ -32,14 +32,14 @@ use crate::store::Store;
 
 /// What the daily job wrote.
 #[derive(Debug, Clone)]
-pub struct DailyOutcome {
-    pub day: Day,
-    pub dir: PathBuf,
-    pub headline: String,
+pub(crate) struct DailyOutcome {
+    pub(crate) day: Day,
+    pub(crate) dir: PathBuf,
+    pub(crate) headline: String,
     /// The day's crawl health (see [`Health`]).
-    pub health: Health,
+    pub(crate) health: Health,
     /// Whether `latest.json` and `index.html` now show this day.
-    pub published: bool,
+    pub(crate) published: bool,
 }
 
 #[derive(Serialize)]
@@ -54,7 +54,7 @@ struct Latest<'a> {
 }
 
 /// Writes the day's reports into `reports`.
-pub fn write_reports(
+pub(crate) fn write_reports(
     store: &Store,
     day: Day,
     reports: &Path,
@@ -105,7 +105,7 @@ pub fn write_reports(
 }
 
 /// Writes `path` through a temporary sibling and a rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let tmp = sibling(path, "tmp");
     std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
     std::fs::rename(&tmp, path)

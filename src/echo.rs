@@ -5,12 +5,12 @@
 //! Types: none; functions [`clip`], [`clip_words`] and the limit [`MAX_ECHO`].
 
 /// The most characters of an input a message repeats.
-pub const MAX_ECHO: usize = 80;
+pub(crate) const MAX_ECHO: usize = 80;
 
 /// `input` for quoting in a message: at most [`MAX_ECHO`] characters, control
 /// characters escaped (a message is one line, and a terminal must not interpret what a
 /// stranger wrote), and, when cut, how much was left out.
-pub fn clip(input: &str) -> String {
+pub(crate) fn clip(input: &str) -> String {
     let mut out = String::new();
     let mut chars = input.chars();
     for (shown, c) in chars.by_ref().enumerate() {
@@ -30,7 +30,7 @@ pub fn clip(input: &str) -> String {
 
 /// A message line with each overlong word clipped, the rest kept: for messages written
 /// by a library that quotes the input whole (clap's usage errors).
-pub fn clip_words(line: &str) -> String {
+pub(crate) fn clip_words(line: &str) -> String {
     let words: Vec<String> = line
         .split(' ')
         .map(|w| {

@@ -33,14 +33,14 @@ use crate::store::{RunRecord, ServerRecord, Store};
 const BATCH: usize = 20_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     Csv,
     Jsonl,
 }
 
 impl Format {
     /// The format a file name says (`.csv`, `.jsonl`, `.ndjson`).
-    pub fn of_path(path: &Path) -> Option<Format> {
+    pub(crate) fn of_path(path: &Path) -> Option<Format> {
         match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
             "csv" => Some(Format::Csv),
             "jsonl" | "ndjson" => Some(Format::Jsonl),
@@ -50,44 +50,44 @@ impl Format {
 }
 
 #[derive(Debug, Clone)]
-pub struct Options {
-    pub file: PathBuf,
-    pub format: Format,
+pub(crate) struct Options {
+    pub(crate) file: PathBuf,
+    pub(crate) format: Format,
     /// The source recorded on every snapshot; default: the row's `source` column, else
     /// the file's name.
-    pub source: Option<String>,
-    pub skip_invalid: bool,
+    pub(crate) source: Option<String>,
+    pub(crate) skip_invalid: bool,
     /// Check every row and stop: nothing is stored.
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
 }
 
 /// What an import did. Field names are a contract (`--json`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Summary {
+pub(crate) struct Summary {
     /// Data rows read (the header not counted).
-    pub rows: u64,
+    pub(crate) rows: u64,
     /// Snapshots stored that the database did not hold.
-    pub added: u64,
+    pub(crate) added: u64,
     /// Rows that were already in the database (or repeated in the file).
-    pub already_known: u64,
+    pub(crate) already_known: u64,
     /// Invalid rows skipped (`--skip-invalid`).
-    pub skipped: u64,
+    pub(crate) skipped: u64,
     /// Servers whose record was created or changed.
-    pub servers: u64,
+    pub(crate) servers: u64,
     /// Days that became census days.
-    pub new_days: u64,
+    pub(crate) new_days: u64,
 }
 
 /// A row that cannot be imported, and where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}: {problem}")]
-pub struct RowError {
-    pub line: u64,
-    pub problem: String,
+pub(crate) struct RowError {
+    pub(crate) line: u64,
+    pub(crate) problem: String,
 }
 
 /// Imports `options.file` into `store`.
-pub fn import(store: &Store, options: &Options) -> anyhow::Result<Summary> {
+pub(crate) fn import(store: &Store, options: &Options) -> anyhow::Result<Summary> {
     check_file(options)?;
     let default_source = options.source.clone().unwrap_or_else(|| {
         options
@@ -156,7 +156,7 @@ pub fn import(store: &Store, options: &Options) -> anyhow::Result<Summary> {
 
 /// One clear line for a file that cannot be imported at all (missing, unreadable, a
 /// directory, another format): callers check before opening the database.
-pub fn check_file(options: &Options) -> anyhow::Result<()> {
+pub(crate) fn check_file(options: &Options) -> anyhow::Result<()> {
     let (path, format) = (options.file.as_path(), options.format);
     let meta = std::fs::metadata(path)
         .with_context(|| format!("cannot read {}: check the path", path.display()))?;

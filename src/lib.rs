@@ -4,32 +4,42 @@
 //! discover ([`seeds`], peer lists in [`parse::peers`]) → fetch ([`fetch`]: politeness
 //! and safety) → parse ([`parse`]: NodeInfo and server APIs) → store ([`store`]: sled)
 //! → report ([`report`]: every statistic, defined once) → render ([`render`]: Markdown,
-//! JSON, CSV, charts, HTML) → serve ([`serve`]: the HTTP API and dashboard). [`crawl`]
+//! JSON, CSV, charts, HTML) → serve (`serve`: the HTTP API and dashboard). [`crawl`]
 //! drives the first four; [`sim`] is the simulated fediverse used by the tests, the demo
-//! and the benchmarks. [`export`] and [`import`] take the history out to other tools
+//! and the benchmarks. `export` and `import` take the history out to other tools
 //! (CSV, JSON Lines, Parquet) and back in.
 //!
 //! Shared vocabulary: [`domain::Domain`], [`day::Day`], [`snapshot::Snapshot`], and
 //! [`text::clean`] for any text a server sends.
+//!
+//! The public API is the pipeline's stages and the simulation, which the tests and the
+//! benchmarks drive directly; the command itself ([`main`]: `cli`, and the jobs only
+//! it runs: `daily`, `export`, `import`, `serve`, `echo`) and each stage's internals
+//! (the store's encoding, the resolver, the capabilities table, …) are crate-private,
+//! and `unreachable_pub` keeps them so.
+
+#![warn(unreachable_pub)]
 
 pub mod bench;
-pub mod cli;
+mod cli;
 pub mod crawl;
-pub mod daily;
+mod daily;
 pub mod day;
 pub mod demo;
 pub mod domain;
-pub mod echo;
-pub mod export;
+mod echo;
+mod export;
 pub mod fetch;
-pub mod import;
+mod import;
 pub mod outcome;
 pub mod parse;
 pub mod render;
 pub mod report;
 pub mod seeds;
-pub mod serve;
+mod serve;
 pub mod sim;
 pub mod snapshot;
 pub mod store;
 pub mod text;
+
+pub use cli::main;

@@ -1,5 +1,5 @@
 //! The `fedicensus` command; everything lives in the library.
 
 fn main() -> std::process::ExitCode {
-    fedicensus::cli::main()
+    fedicensus::main()
 }

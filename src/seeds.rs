@@ -23,7 +23,7 @@ pub struct DomainList {
 #[derive(Debug, Clone, PartialEq)]
 pub struct LineProblem {
     pub line: usize,
-    /// The line, clipped for echoing (see [`crate::echo::clip`]).
+    /// The line, clipped for echoing (see `crate::echo::clip`).
     pub text: String,
     pub error: DomainError,
 }

@@ -1,6 +1,6 @@
 //! `bench export`: writes a synthetic history ([`super::history`]) into a scratch
 //! database, then times exports of its snapshots (CSV, and Parquet partitioned by day)
-//! with their memory peak, checking a CSV import ([`import`] `--dry-run`: reading and
+//! with their memory peak, checking a CSV import (`import` `--dry-run`: reading and
 //! checking only), the full import of that CSV into a fresh database, and the
 //! derivation of the imported days' summaries that `fedicensus import` runs after it.
 //!

@@ -8,7 +8,7 @@
 //!
 //! Types: [`Scratch`] (the benchmark's database directory), [`Machine`] (what the
 //! numbers were measured on), [`Phase`] (one timed step), [`Table`] (the printed
-//! form); functions [`bytes`], [`seconds`], [`per_second`].
+//! form); functions [`bytes()`], [`seconds`], [`per_second`].
 
 pub mod crawl;
 pub mod export;

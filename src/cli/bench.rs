@@ -19,7 +19,7 @@ use crate::bench::Table;
 use crate::sim::NetShape;
 
 #[derive(clap::Subcommand, Debug)]
-pub enum BenchCommand {
+pub(crate) enum BenchCommand {
     /// Crawl a generated simulated fediverse on 127.0.0.1 end to end (the simulation runs
     /// in this process) and print throughput, memory and database size.
     Crawl(CrawlBenchArgs),
@@ -32,55 +32,55 @@ pub enum BenchCommand {
 }
 
 #[derive(clap::Args, Debug)]
-pub struct CrawlBenchArgs {
+pub(crate) struct CrawlBenchArgs {
     /// Servers in the simulated fediverse.
     #[arg(long, default_value_t = 20_000, value_name = "N", value_parser = clap::value_parser!(u64).range(flags::BENCH_SERVERS))]
-    pub servers: u64,
+    pub(crate) servers: u64,
 
     /// Requests in flight in total (as `crawl --concurrency`).
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(flags::CONCURRENCY))]
-    pub concurrency: u32,
+    pub(crate) concurrency: u32,
 
     /// Requests per second to any one host (as `crawl --per-host-rps`).
     #[arg(long, default_value_t = 5.0, value_name = "R", value_parser = flags::per_host_rps)]
-    pub per_host_rps: f64,
+    pub(crate) per_host_rps: f64,
 
     /// Seed of the generated world: the same seed and size give the same world.
     #[arg(long, default_value_t = 1, value_name = "S")]
-    pub seed: u64,
+    pub(crate) seed: u64,
 
     /// Each simulated server answers after a fixed latency drawn from MIN-MAX ms.
     #[arg(long, default_value = "0-0", value_name = "MIN-MAX", value_parser = latency_range)]
-    pub latency_ms: (u32, u32),
+    pub(crate) latency_ms: (u32, u32),
 
     /// Percent of servers that close every connection unanswered.
     #[arg(long, default_value_t = 3, value_name = "PCT", value_parser = clap::value_parser!(u32).range(0..=100))]
-    pub refusing: u32,
+    pub(crate) refusing: u32,
 
     /// Percent of servers that accept every request and never answer (with --refusing, at
     /// most 100 in all).
     #[arg(long, default_value_t = 0, value_name = "PCT", value_parser = clap::value_parser!(u32).range(0..=100))]
-    pub hanging: u32,
+    pub(crate) hanging: u32,
 
     /// Per mille of servers starting an outage of 1 to 25 days on each day after the first.
     #[arg(long, default_value_t = 0, value_name = "PER_MILLE", value_parser = clap::value_parser!(u32).range(0..=1000))]
-    pub outages: u32,
+    pub(crate) outages: u32,
 
     /// Crawl the world on this many consecutive simulated days (the first is reported
     /// in full, the others in a row each).
     #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=365))]
-    pub days: u32,
+    pub(crate) days: u32,
 
     /// As `crawl --probe-timeout` [default: the crawl's].
     #[arg(long, value_name = "SECS")]
-    pub probe_timeout: Option<f64>,
+    pub(crate) probe_timeout: Option<f64>,
     /// Crawl over HTTPS (a test CA, a certificate per simulated host), after a plain-HTTP
     /// crawl of the same world, and report what the handshakes cost.
     #[arg(long)]
-    pub tls: bool,
+    pub(crate) tls: bool,
 
     #[command(flatten)]
-    pub output: BenchOutput,
+    pub(crate) output: BenchOutput,
 }
 
 /// `50-150` → (50, 150).
@@ -97,17 +97,17 @@ fn latency_range(s: &str) -> Result<(u32, u32), String> {
 
 /// The flags of the benchmarks on a synthetic history (`report`, `export`).
 #[derive(clap::Args, Debug)]
-pub struct HistoryBenchArgs {
+pub(crate) struct HistoryBenchArgs {
     /// Servers in the synthetic history.
     #[arg(long, default_value_t = 30_000, value_name = "N", value_parser = clap::value_parser!(u64).range(flags::BENCH_SERVERS))]
-    pub servers: u64,
+    pub(crate) servers: u64,
 
     /// Days of history, one crawl a day, ending 2024-12-31.
     #[arg(long, default_value_t = 365, value_name = "D", value_parser = clap::value_parser!(u32).range(1..=36_500))]
-    pub days: u32,
+    pub(crate) days: u32,
 
     #[command(flatten)]
-    pub output: BenchOutput,
+    pub(crate) output: BenchOutput,
 }
 
 impl HistoryBenchArgs {
@@ -121,15 +121,15 @@ impl HistoryBenchArgs {
 
 /// Flags every benchmark takes.
 #[derive(clap::Args, Debug)]
-pub struct BenchOutput {
+pub(crate) struct BenchOutput {
     /// Print the measurements as one JSON document instead of a table.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 
     /// Keep the benchmark's database in DIR (which must be empty or missing) instead of
     /// a temporary directory removed afterwards.
     #[arg(long, value_name = "DIR")]
-    pub keep: Option<PathBuf>,
+    pub(crate) keep: Option<PathBuf>,
 }
 
 impl BenchOutput {
@@ -158,7 +158,7 @@ fn progress(cli: &Cli, unit: &str) -> ProgressBar {
 }
 
 /// Runs one benchmark and prints its result.
-pub async fn run(command: &BenchCommand, cli: &Cli) -> anyhow::Result<()> {
+pub(crate) async fn run(command: &BenchCommand, cli: &Cli) -> anyhow::Result<()> {
     match command {
         BenchCommand::Crawl(args) => {
             let bench = CrawlBench {

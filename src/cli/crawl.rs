@@ -22,11 +22,11 @@ use crate::seeds::{DomainList, Exclusions};
 use crate::store::Store;
 
 /// The bundled seed list, used when no `--seeds` is given and it exists.
-pub const DEFAULT_SEEDS: &str = "seeds/instances.txt";
+pub(crate) const DEFAULT_SEEDS: &str = "seeds/instances.txt";
 
 /// The user agent names the program, its version and where to read about it, so an
 /// operator who sees it in a log can find out what it is and how to opt out.
-pub fn default_user_agent() -> String {
+pub(crate) fn default_user_agent() -> String {
     format!(
         "fedicensus/{} (+{})",
         env!("CARGO_PKG_VERSION"),
@@ -35,102 +35,102 @@ pub fn default_user_agent() -> String {
 }
 
 #[derive(clap::Args, Debug, Clone)]
-pub struct CrawlArgs {
+pub(crate) struct CrawlArgs {
     #[command(flatten)]
-    pub db: super::DbArg,
+    pub(crate) db: super::DbArg,
 
     /// File of seed domains, one a line; blank lines and # comments allowed. Bad lines
     /// are reported with their line number and skipped. [default: seeds/instances.txt]
     #[arg(long, value_name = "FILE")]
-    pub seeds: Option<PathBuf>,
+    pub(crate) seeds: Option<PathBuf>,
 
     /// A seed domain (repeatable), crawled in addition to the domains of the seed file.
     #[arg(long = "seed", value_name = "DOMAIN")]
-    pub seed: Vec<String>,
+    pub(crate) seed: Vec<String>,
 
     /// Requests (and connections) in flight in total; each holds its slot until its body
     /// is read. Lowered, with a warning, to what the file-descriptor limit allows.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(flags::CONCURRENCY))]
-    pub concurrency: u32,
+    pub(crate) concurrency: u32,
 
     /// Requests per second to any one host (consecutive requests to a host are at
     /// least 1/R seconds apart). A robots.txt Crawl-delay slows this further.
     #[arg(long, default_value_t = 1.0, value_parser = flags::per_host_rps, value_name = "R")]
-    pub per_host_rps: f64,
+    pub(crate) per_host_rps: f64,
 
     /// Seconds for a whole request (connect, redirects, answer and body; Retry-After
     /// waits add at most 3 times this, at most 60 s); the connect timeout is half of it,
     /// at most 10 s. A visit to one server ends after 15 times this.
     #[arg(long, default_value_t = 20.0, value_parser = flags::timeout_secs, value_name = "SECS")]
-    pub timeout: f64,
+    pub(crate) timeout: f64,
 
     /// Seconds for the first request to a host not known to be up (never seen, or silent
     /// on its latest visit); such first contacts also have slots of their own, so hosts
     /// that never answer cannot hold up the ones that do. At most --timeout.
     #[arg(long, default_value_t = 5.0, value_parser = flags::timeout_secs, value_name = "SECS")]
-    pub probe_timeout: f64,
+    pub(crate) probe_timeout: f64,
 
     /// Stop recording newly discovered domains once N domains are known (a safety
     /// valve; known domains are still crawled).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(flags::MAX_SERVERS))]
-    pub max_servers: Option<u32>,
+    pub(crate) max_servers: Option<u32>,
 
     /// New domains accepted per registrable domain per run (crawler-trap guard: a peer
     /// list naming 300,000 subdomains of one domain costs N entries).
     #[arg(long, default_value_t = 50, value_name = "N", value_parser = clap::value_parser!(u32).range(flags::MAX_NEW_PER_DOMAIN))]
-    pub max_new_per_domain: u32,
+    pub(crate) max_new_per_domain: u32,
 
     /// New domains one server's peer list may introduce per run (flood guard: a list of
     /// 850,000 made-up domains costs N visits); the rest are counted as capped.
     #[arg(long, default_value_t = crate::crawl::DEFAULT_MAX_NEW_PER_SERVER, value_name = "N", value_parser = clap::value_parser!(u32).range(flags::MAX_NEW_PER_SERVER))]
-    pub max_new_per_server: u32,
+    pub(crate) max_new_per_server: u32,
 
     /// User-Agent header; robots.txt rules are matched against its first word.
     /// [default: fedicensus/<version> (+<homepage>)]
     #[arg(long, value_name = "S")]
-    pub user_agent: Option<String>,
+    pub(crate) user_agent: Option<String>,
 
     /// File of domains never contacted, each with its subdomains (an opt-out list;
     /// same format as --seeds).
     #[arg(long, value_name = "FILE")]
-    pub exclude: Option<PathBuf>,
+    pub(crate) exclude: Option<PathBuf>,
 
     /// Record snapshots as taken at this instant instead of now (RFC 3339, e.g.
     /// 2022-11-07T12:00:00Z): simulations and backfills. Re-running with the same --at
     /// overwrites that instant's snapshots instead of duplicating them.
     #[arg(long, value_name = "RFC3339", value_parser = parse_instant)]
-    pub at: Option<DateTime<Utc>>,
+    pub(crate) at: Option<DateTime<Utc>>,
 
     /// Send every request to IP:PORT while keeping the server's name in the Host
     /// header (like curl --connect-to), skipping DNS and the address guard: for tests,
     /// the demo and benchmarks against a simulated fediverse.
     #[arg(long, value_name = "IP:PORT")]
-    pub connect_to: Option<SocketAddr>,
+    pub(crate) connect_to: Option<SocketAddr>,
 
     /// Use http:// instead of https://. Only allowed with --connect-to.
     #[arg(long, requires = "connect_to")]
-    pub plain_http: bool,
+    pub(crate) plain_http: bool,
 
     /// Also trust the certificate authorities in this PEM file (repeatable), on top of
     /// the system's: a network behind an inspecting proxy, a private test fediverse.
     #[arg(long = "ca-cert", value_name = "FILE")]
-    pub ca_cert: Vec<PathBuf>,
+    pub(crate) ca_cert: Vec<PathBuf>,
 
     /// Resolve names through this DNS server (UDP, TCP for long answers) instead of the
     /// system resolver. A lookup gets the connect timeout (half of --timeout, at most
     /// 10 s).
     #[arg(long, value_name = "IP:PORT", conflicts_with = "connect_to")]
-    pub dns_server: Option<SocketAddr>,
+    pub(crate) dns_server: Option<SocketAddr>,
 
     /// Let the address guard accept this range although it is not public (repeatable),
     /// e.g. 10.0.0.0/8 for a private test fediverse. Nothing non-public is ever
     /// contacted without it.
     #[arg(long = "allow-address", value_name = "CIDR", value_parser = parse_range)]
-    pub allow_address: Vec<IpNet>,
+    pub(crate) allow_address: Vec<IpNet>,
 
     /// Print the run summary as JSON on stdout.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 /// A CIDR range; a bare address is the range of that one address.
@@ -162,7 +162,7 @@ fn read_list(path: &Path, what: &str) -> anyhow::Result<Vec<Domain>> {
 
 impl CrawlArgs {
     /// Resolves files and defaults into the options of one run.
-    pub fn options(&self) -> anyhow::Result<CrawlOptions> {
+    pub(crate) fn options(&self) -> anyhow::Result<CrawlOptions> {
         let mut seeds = match &self.seeds {
             Some(path) => read_list(path, "seed")?,
             None if Path::new(DEFAULT_SEEDS).exists() => {
@@ -233,7 +233,10 @@ impl CrawlArgs {
 }
 
 /// Opens the store and runs one crawl with a progress bar for people at a terminal.
-pub async fn crawl_with_progress(args: &CrawlArgs, cli: &Cli) -> anyhow::Result<(Store, Summary)> {
+pub(crate) async fn crawl_with_progress(
+    args: &CrawlArgs,
+    cli: &Cli,
+) -> anyhow::Result<(Store, Summary)> {
     let options = args.options()?;
     let db = cli.database(&args.db);
     let nothing_to_crawl = || {
@@ -292,7 +295,7 @@ pub async fn crawl_with_progress(args: &CrawlArgs, cli: &Cli) -> anyhow::Result<
 
 /// Exit code 1 when the crawl tried servers and none answered (the network is the
 /// likely cause; a report of that day carries the warning), as `daily` does.
-pub async fn run(args: &CrawlArgs, cli: &Cli) -> anyhow::Result<ExitCode> {
+pub(crate) async fn run(args: &CrawlArgs, cli: &Cli) -> anyhow::Result<ExitCode> {
     let (store, summary) = crawl_with_progress(args, cli).await?;
     tokio::task::block_in_place(|| store.close())?;
     print_summary(&summary, args.json)?;
@@ -313,7 +316,7 @@ pub async fn run(args: &CrawlArgs, cli: &Cli) -> anyhow::Result<ExitCode> {
 /// The summary on stdout: JSON for scripts, or a few lines for people. A reader that
 /// went away (`crawl | head`) is no error: the run is recorded, and a crawl ignores
 /// SIGPIPE (see [`super::print_out`]).
-pub fn print_summary(summary: &Summary, json: bool) -> anyhow::Result<()> {
+pub(crate) fn print_summary(summary: &Summary, json: bool) -> anyhow::Result<()> {
     let text = if json {
         serde_json::to_string_pretty(summary)? + "\n"
     } else {

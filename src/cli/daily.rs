@@ -13,7 +13,7 @@ use crate::day::Day;
 use crate::report::Health;
 
 /// Exit code for a crawl too thin to trust (see [`Health::Thin`]).
-pub const EXIT_THIN: u8 = 3;
+pub(crate) const EXIT_THIN: u8 = 3;
 
 #[derive(clap::Args, Debug)]
 #[command(
@@ -29,16 +29,16 @@ pub const EXIT_THIN: u8 = 3;
                   servers answered: the report says so instead of announcing a collapse); \
                   130 interrupted."
 )]
-pub struct DailyArgs {
+pub(crate) struct DailyArgs {
     #[command(flatten)]
-    pub crawl: CrawlArgs,
+    pub(crate) crawl: CrawlArgs,
 
     /// Directory the reports are written into.
     #[arg(long, default_value = "reports", value_name = "DIR")]
-    pub reports: PathBuf,
+    pub(crate) reports: PathBuf,
 }
 
-pub async fn run(args: &DailyArgs, cli: &Cli) -> anyhow::Result<ExitCode> {
+pub(crate) async fn run(args: &DailyArgs, cli: &Cli) -> anyhow::Result<ExitCode> {
     let (store, summary) = crawl_with_progress(&args.crawl, cli).await?;
     if summary.interrupted {
         tokio::task::block_in_place(|| store.close())?;

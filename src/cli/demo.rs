@@ -22,26 +22,26 @@ use crate::demo::{self, DemoOptions};
                   demo keeps its own database (--demo-db), recreated on every run; a \
                   directory the demo did not create is never deleted."
 )]
-pub struct DemoArgs {
+pub(crate) struct DemoArgs {
     /// Directory the demo report is written into (as REPORTS/demo/).
     #[arg(long, default_value = "reports", value_name = "DIR")]
-    pub reports: PathBuf,
+    pub(crate) reports: PathBuf,
 
     /// The demo's own database, recreated on every run (only if the demo created it:
     /// an existing directory it did not create is refused).
     #[arg(long, default_value = "data/demo.db", value_name = "DIR")]
-    pub demo_db: PathBuf,
+    pub(crate) demo_db: PathBuf,
 
     /// Simulated days to play after day 0.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=30))]
-    pub days: u32,
+    pub(crate) days: u32,
 
     /// Day 0 of the wave (YYYY-MM-DD).
     #[arg(long, default_value = "2022-10-27", value_name = "DAY")]
-    pub start: Day,
+    pub(crate) start: Day,
 }
 
-pub async fn run(args: &DemoArgs, cli: &Cli) -> anyhow::Result<ExitCode> {
+pub(crate) async fn run(args: &DemoArgs, cli: &Cli) -> anyhow::Result<ExitCode> {
     let progress = if super::interactive(cli) {
         let bar = ProgressBar::new(0);
         bar.set_style(

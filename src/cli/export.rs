@@ -25,12 +25,12 @@ use crate::store::Store;
                   Polars and BigQuery read as one dataset. The export streams: memory stays \
                   flat however long the history."
 )]
-pub struct ExportArgs {
+pub(crate) struct ExportArgs {
     #[arg(long, value_enum, default_value_t = WhatArg::Snapshots, help = "What to export")]
-    pub what: WhatArg,
+    pub(crate) what: WhatArg,
 
     #[arg(long, value_enum, help = "The file format")]
-    pub format: FormatArg,
+    pub(crate) format: FormatArg,
 
     #[arg(
         long,
@@ -38,7 +38,7 @@ pub struct ExportArgs {
         help = "The file to write (a directory with --partition); refused if it exists, \
                 unless --force"
     )]
-    pub out: PathBuf,
+    pub(crate) out: PathBuf,
 
     #[arg(
         long,
@@ -46,57 +46,57 @@ pub struct ExportArgs {
         value_name = "BY",
         help = "Write a Hive-style directory partitioned by day or month (snapshots, days)"
     )]
-    pub partition: Option<PartitionArg>,
+    pub(crate) partition: Option<PartitionArg>,
 
     #[arg(
         long,
         value_name = "DAY",
         help = "The first day to export (YYYY-MM-DD, UTC, inclusive)"
     )]
-    pub since: Option<Day>,
+    pub(crate) since: Option<Day>,
 
     #[arg(
         long,
         value_name = "DAY",
         help = "The last day to export (YYYY-MM-DD, UTC, inclusive)"
     )]
-    pub until: Option<Day>,
+    pub(crate) until: Option<Day>,
 
     #[arg(
         long,
         value_name = "NAME",
         help = "Only servers running this software (e.g. mastodon)"
     )]
-    pub software: Option<String>,
+    pub(crate) software: Option<String>,
 
     #[arg(long, help = "Replace an existing --out")]
-    pub force: bool,
+    pub(crate) force: bool,
 
     #[command(flatten)]
-    pub db: DbArg,
+    pub(crate) db: DbArg,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum WhatArg {
+pub(crate) enum WhatArg {
     Snapshots,
     Servers,
     Days,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FormatArg {
+pub(crate) enum FormatArg {
     Csv,
     Jsonl,
     Parquet,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PartitionArg {
+pub(crate) enum PartitionArg {
     Day,
     Month,
 }
 
-pub fn run(args: &ExportArgs, cli: &Cli) -> anyhow::Result<()> {
+pub(crate) fn run(args: &ExportArgs, cli: &Cli) -> anyhow::Result<()> {
     if let (Some(since), Some(until)) = (args.since, args.until) {
         anyhow::ensure!(
             since <= until,

@@ -11,25 +11,25 @@ use std::ops::RangeInclusive;
 
 /// Requests per second to one host: from one every 1,000 seconds to 1,000 a second
 /// (the rate limiter's period must stay a positive whole number of nanoseconds).
-pub const PER_HOST_RPS: RangeInclusive<f64> = 0.001..=1000.0;
+pub(crate) const PER_HOST_RPS: RangeInclusive<f64> = 0.001..=1000.0;
 /// A request's time budget, in seconds: a tenth of a second to an hour.
-pub const TIMEOUT_SECS: RangeInclusive<f64> = 0.1..=3600.0;
+pub(crate) const TIMEOUT_SECS: RangeInclusive<f64> = 0.1..=3600.0;
 /// Requests in flight in total.
-pub const CONCURRENCY: RangeInclusive<i64> = 1..=10_000;
+pub(crate) const CONCURRENCY: RangeInclusive<i64> = 1..=10_000;
 /// Known domains at which discovery stops (`--max-servers`).
-pub const MAX_SERVERS: RangeInclusive<i64> = 1..=100_000_000;
+pub(crate) const MAX_SERVERS: RangeInclusive<i64> = 1..=100_000_000;
 /// New domains per registrable domain per run (`--max-new-per-domain`).
-pub const MAX_NEW_PER_DOMAIN: RangeInclusive<i64> = 1..=1_000_000;
+pub(crate) const MAX_NEW_PER_DOMAIN: RangeInclusive<i64> = 1..=1_000_000;
 /// New domains one server's peer list may introduce per run (`--max-new-per-server`).
-pub const MAX_NEW_PER_SERVER: RangeInclusive<i64> = 1..=1_000_000;
+pub(crate) const MAX_NEW_PER_SERVER: RangeInclusive<i64> = 1..=1_000_000;
 /// Servers of a benchmark's generated world.
-pub const BENCH_SERVERS: RangeInclusive<u64> = 1..=10_000_000;
+pub(crate) const BENCH_SERVERS: RangeInclusive<u64> = 1..=10_000_000;
 
-pub fn per_host_rps(s: &str) -> Result<f64, String> {
+pub(crate) fn per_host_rps(s: &str) -> Result<f64, String> {
     decimal(s, PER_HOST_RPS)
 }
 
-pub fn timeout_secs(s: &str) -> Result<f64, String> {
+pub(crate) fn timeout_secs(s: &str) -> Result<f64, String> {
     decimal(s, TIMEOUT_SECS)
 }
 

@@ -21,16 +21,16 @@ use crate::store::Store;
                   anything is stored, naming its line, unless --skip-invalid. Imported days \
                   become census days, and reports treat them like crawled ones."
 )]
-pub struct ImportArgs {
+pub(crate) struct ImportArgs {
     /// The file to import.
-    pub file: PathBuf,
+    pub(crate) file: PathBuf,
 
     #[arg(
         long,
         value_enum,
         help = "The file format [default: from the extension]"
     )]
-    pub format: Option<FormatArg>,
+    pub(crate) format: Option<FormatArg>,
 
     #[arg(
         long,
@@ -38,28 +38,28 @@ pub struct ImportArgs {
         help = "Record NAME as every snapshot's source [default: the file's source column, \
                 else its name]"
     )]
-    pub source: Option<String>,
+    pub(crate) source: Option<String>,
 
     #[arg(long, help = "Skip and count invalid rows instead of stopping")]
-    pub skip_invalid: bool,
+    pub(crate) skip_invalid: bool,
 
     #[arg(long, help = "Check every row and stop: store nothing")]
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
 
     #[arg(long, help = "Print the summary as JSON")]
-    pub json: bool,
+    pub(crate) json: bool,
 
     #[command(flatten)]
-    pub db: DbArg,
+    pub(crate) db: DbArg,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FormatArg {
+pub(crate) enum FormatArg {
     Csv,
     Jsonl,
 }
 
-pub fn run(args: &ImportArgs, cli: &Cli) -> anyhow::Result<()> {
+pub(crate) fn run(args: &ImportArgs, cli: &Cli) -> anyhow::Result<()> {
     let format = match args.format {
         Some(FormatArg::Csv) => Format::Csv,
         Some(FormatArg::Jsonl) => Format::Jsonl,

@@ -7,17 +7,17 @@
 //!
 //! Types: [`Cli`], [`Command`]; function [`main`].
 
-pub mod bench;
-pub mod crawl;
-pub mod daily;
-pub mod demo;
-pub mod export;
-pub mod flags;
-pub mod import;
-pub mod report;
-pub mod serve;
-pub mod server;
-pub mod servers;
+pub(crate) mod bench;
+pub(crate) mod crawl;
+pub(crate) mod daily;
+pub(crate) mod demo;
+pub(crate) mod export;
+pub(crate) mod flags;
+pub(crate) mod import;
+pub(crate) mod report;
+pub(crate) mod serve;
+pub(crate) mod server;
+pub(crate) mod servers;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -26,7 +26,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand};
 
 /// The default database directory.
-pub const DEFAULT_DB: &str = "data/fedicensus.db";
+pub(crate) const DEFAULT_DB: &str = "data/fedicensus.db";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -38,26 +38,26 @@ pub const DEFAULT_DB: &str = "data/fedicensus.db";
                   daily totals, new servers and new users with a stated method.\n\n\
                   Exit codes: 0 success, 1 failure, 2 usage error, 3 thin crawl (daily), 130 interrupted."
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     /// Database directory of crawl, daily, report, server, servers, export, import and
     /// rebuild (also accepted after the command) [default: $FEDICENSUS_DB, else data/fedicensus.db]
     #[arg(long, value_name = "DIR")]
-    pub db: Option<PathBuf>,
+    pub(crate) db: Option<PathBuf>,
 
     /// More log output (-v: debug, -vv: trace). RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
-    pub verbose: u8,
+    pub(crate) verbose: u8,
 
     /// Only warnings and errors on stderr; no progress bar.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
-    pub quiet: bool,
+    pub(crate) quiet: bool,
 
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 #[derive(Subcommand, Debug)]
-pub enum Command {
+pub(crate) enum Command {
     /// Discover servers and record a snapshot of each into the database.
     Crawl(crawl::CrawlArgs),
     Report(report::ReportArgs),
@@ -82,17 +82,17 @@ pub enum Command {
 
 /// `--db` for the commands that use the database; `demo` and `bench` keep their own.
 #[derive(clap::Args, Debug, Clone, Default)]
-pub struct DbArg {
+pub(crate) struct DbArg {
     /// Database directory (created by crawl if missing) [default: $FEDICENSUS_DB, else
     /// data/fedicensus.db]
     #[arg(long = "db", value_name = "DIR")]
-    pub db: Option<PathBuf>,
+    pub(crate) db: Option<PathBuf>,
 }
 
 impl Cli {
     /// The database a command uses: its own `--db`, else the one before the command,
     /// else `$FEDICENSUS_DB`, else [`DEFAULT_DB`].
-    pub fn database(&self, scoped: &DbArg) -> PathBuf {
+    pub(crate) fn database(&self, scoped: &DbArg) -> PathBuf {
         scoped
             .db
             .clone()
@@ -131,7 +131,7 @@ fn die_quietly_on_broken_pipe() {
 /// Writes `text` to stdout for the commands that keep SIGPIPE ignored (those that talk
 /// to servers): a reader that went away (`fedicensus daily | head -1`) is no error, as
 /// the work it reports on is done and recorded.
-pub fn print_out(text: &str) -> anyhow::Result<()> {
+pub(crate) fn print_out(text: &str) -> anyhow::Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
@@ -235,7 +235,7 @@ fn upgrade(db: &std::path::Path) -> anyhow::Result<ExitCode> {
 }
 
 /// Whether to draw progress bars: only for a person at a terminal.
-pub fn interactive(cli: &Cli) -> bool {
+pub(crate) fn interactive(cli: &Cli) -> bool {
     !cli.quiet && std::io::stderr().is_terminal()
 }
 

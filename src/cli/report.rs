@@ -22,9 +22,9 @@ use crate::store::Store;
                   it answered that day or in the 7 days before; suspect numbers are left out \
                   and listed with their reason. The report's Method section gives every rule."
 )]
-pub struct ReportArgs {
+pub(crate) struct ReportArgs {
     #[command(flatten)]
-    pub db: super::DbArg,
+    pub(crate) db: super::DbArg,
 
     #[arg(
         long,
@@ -35,7 +35,7 @@ pub struct ReportArgs {
                      the last day with a crawl; a day without a crawl in between reports the \
                      servers carried forward. Default: the last day with a crawl."
     )]
-    pub date: Option<Day>,
+    pub(crate) date: Option<Day>,
 
     #[arg(
         long,
@@ -46,7 +46,7 @@ pub struct ReportArgs {
                      DAY), monthly active users and servers up on --until, and one row per day \
                      from DAY through --until. DAY must be a day with census data."
     )]
-    pub since: Option<Day>,
+    pub(crate) since: Option<Day>,
 
     #[arg(
         long,
@@ -56,7 +56,7 @@ pub struct ReportArgs {
         long_help = "The last day (inclusive) of the --since period, YYYY-MM-DD in UTC; not \
                      before --since. Default: the last day with a crawl."
     )]
-    pub until: Option<Day>,
+    pub(crate) until: Option<Day>,
 
     #[arg(
         long,
@@ -67,7 +67,7 @@ pub struct ReportArgs {
                      headline; json, one JSON document (a day's numbers, or a period's figures \
                      with its days); csv, one row per day."
     )]
-    pub format: Format,
+    pub(crate) format: Format,
 
     #[arg(
         long,
@@ -77,7 +77,7 @@ pub struct ReportArgs {
                      report.json, days.csv, index.html (a self-contained page), and the charts users, servers, new-servers, software and languages (a one-day report: only the last two), each as \
                      .svg and .png. Existing files of those names are replaced."
     )]
-    pub out: Option<PathBuf>,
+    pub(crate) out: Option<PathBuf>,
 
     #[arg(
         long,
@@ -87,7 +87,7 @@ pub struct ReportArgs {
                      lowercase (mastodon, pleroma, misskey, lemmy, ...). Every number, \
                      including the headline, is then about those servers only."
     )]
-    pub software: Option<String>,
+    pub(crate) software: Option<String>,
 
     #[arg(
         long,
@@ -96,7 +96,7 @@ pub struct ReportArgs {
                      counts, impossible totals, one-day jumps, stuck counters, spam farms) \
                      instead of leaving them out. They are listed either way."
     )]
-    pub include_suspect: bool,
+    pub(crate) include_suspect: bool,
 
     #[arg(
         long,
@@ -110,18 +110,18 @@ pub struct ReportArgs {
                      servers declared any; not a split by country, see the Method). --out \
                      still writes the whole report."
     )]
-    pub by: Option<By>,
+    pub(crate) by: Option<By>,
 }
 
 /// What `--by` splits the last day by.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum By {
+pub(crate) enum By {
     Software,
     Language,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     Md,
     Json,
     Csv,
@@ -129,7 +129,7 @@ pub enum Format {
 
 /// Builds the report from the database at `db`, prints it in `args.format`, and writes
 /// the report directory if `--out` was given.
-pub fn run(args: &ReportArgs, db: &Path) -> anyhow::Result<()> {
+pub(crate) fn run(args: &ReportArgs, db: &Path) -> anyhow::Result<()> {
     let store = Store::open_existing(db)?;
     let scope = match args.since {
         Some(since) => Scope::Period {

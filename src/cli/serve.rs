@@ -25,15 +25,15 @@ use crate::store::Store;
                   crawl with the crawl options below, then the day's reports into --reports) \
                   now and then at that interval, and keeps answering while it crawls."
 )]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// Address to listen on. A non-loopback address lets other machines read the census.
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "IP:PORT")]
-    pub addr: SocketAddr,
+    pub(crate) addr: SocketAddr,
 
     /// Run the daily job in this process now and then every DURATION (e.g. 24h, 30m,
     /// 90s, 1d).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub crawl_every: Option<Duration>,
+    pub(crate) crawl_every: Option<Duration>,
 
     /// Where the scheduled daily job writes its reports.
     #[arg(
@@ -42,10 +42,10 @@ pub struct ServeArgs {
         value_name = "DIR",
         requires = "crawl_every"
     )]
-    pub reports: PathBuf,
+    pub(crate) reports: PathBuf,
 
     #[command(flatten)]
-    pub crawl: CrawlArgs,
+    pub(crate) crawl: CrawlArgs,
 }
 
 /// "90s", "30m", "24h", "1d": a whole number and a unit.
@@ -71,7 +71,7 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     }
 }
 
-pub async fn run(args: &ServeArgs, cli: &Cli) -> anyhow::Result<()> {
+pub(crate) async fn run(args: &ServeArgs, cli: &Cli) -> anyhow::Result<()> {
     let schedule = match args.crawl_every {
         Some(every) => {
             args.crawl.options()?; // a bad seed file fails now, not at the first run

@@ -19,16 +19,16 @@ use crate::text;
                   followed to its canonical server. With --json: one JSON object per line \
                   (the record first, then each snapshot), for scripts."
 )]
-pub struct ServerArgs {
+pub(crate) struct ServerArgs {
     /// The server's domain (any spelling: case, unicode or trailing dot).
-    pub domain: String,
+    pub(crate) domain: String,
 
     #[command(flatten)]
-    pub db: DbArg,
+    pub(crate) db: DbArg,
 
     /// Print JSON Lines instead of a table.
     #[arg(long)]
-    pub json: bool,
+    pub(crate) json: bool,
 }
 
 /// The status in words, e.g. "up: answered on its latest visit".
@@ -46,7 +46,7 @@ fn status_sentence(status: &Status) -> String {
     }
 }
 
-pub fn run(args: &ServerArgs, cli: &Cli) -> anyhow::Result<()> {
+pub(crate) fn run(args: &ServerArgs, cli: &Cli) -> anyhow::Result<()> {
     let domain = Domain::parse(&args.domain)
         .with_context(|| format!("'{}'", crate::echo::clip(&args.domain)))?;
     let db = cli.database(&args.db);

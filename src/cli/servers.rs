@@ -23,17 +23,17 @@ use crate::store::Store;
                   leave out. Without them: every server with a reading in the 7 days up to \
                   the day."
 )]
-pub struct ServersArgs {
+pub(crate) struct ServersArgs {
     #[arg(long, value_name = "DAY", conflicts_with_all = ["since", "until"],
           help = "The day (YYYY-MM-DD, UTC) [default: the last day with a crawl]")]
-    pub date: Option<Day>,
+    pub(crate) date: Option<Day>,
 
     #[arg(
         long,
         value_name = "DAY",
         help = "A period after DAY (exclusive) through --until"
     )]
-    pub since: Option<Day>,
+    pub(crate) since: Option<Day>,
 
     #[arg(
         long,
@@ -41,39 +41,39 @@ pub struct ServersArgs {
         requires = "since",
         help = "The period's last day [default: the last day with a crawl]"
     )]
-    pub until: Option<Day>,
+    pub(crate) until: Option<Day>,
 
     #[arg(long, conflicts_with_all = ["gone", "suspect"], help = "Only the servers counted as new")]
-    pub new: bool,
+    pub(crate) new: bool,
 
     #[arg(
         long,
         conflicts_with = "suspect",
         help = "Only the servers reported gone"
     )]
-    pub gone: bool,
+    pub(crate) gone: bool,
 
     #[arg(long, help = "Only the servers left out as suspect, with their rule")]
-    pub suspect: bool,
+    pub(crate) suspect: bool,
 
     #[arg(long, value_name = "NAME", help = "Only servers running this software")]
-    pub software: Option<String>,
+    pub(crate) software: Option<String>,
 
     #[arg(long, value_enum, default_value_t = SortArg::Users, help = "The order of the list")]
-    pub sort: SortArg,
+    pub(crate) sort: SortArg,
 
     #[arg(long, value_name = "N", help = "At most N rows")]
-    pub limit: Option<usize>,
+    pub(crate) limit: Option<usize>,
 
     #[arg(long, value_enum, default_value_t = FormatArg::Table, help = "Output format")]
-    pub format: FormatArg,
+    pub(crate) format: FormatArg,
 
     #[command(flatten)]
-    pub db: DbArg,
+    pub(crate) db: DbArg,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SortArg {
+pub(crate) enum SortArg {
     Users,
     Active,
     FirstSeen,
@@ -81,13 +81,13 @@ pub enum SortArg {
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FormatArg {
+pub(crate) enum FormatArg {
     Table,
     Csv,
     Json,
 }
 
-pub fn run(args: &ServersArgs, cli: &Cli) -> anyhow::Result<()> {
+pub(crate) fn run(args: &ServersArgs, cli: &Cli) -> anyhow::Result<()> {
     let store = Store::open_existing(&cli.database(&args.db))?;
     let scope = match args.since {
         Some(since) => Scope::Period {

@@ -30,7 +30,7 @@
 //! Types: [`CrawlOptions`], [`Summary`]; function [`crawl`].
 
 pub mod commit;
-pub mod software;
+pub(crate) mod software;
 pub mod visit;
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};

@@ -7,7 +7,7 @@
 
 /// How a software publishes the servers it knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PeerApi {
+pub(crate) enum PeerApi {
     /// `GET /api/v1/instance/peers` (Mastodon and compatibles).
     Mastodon,
     /// `POST /api/federation/instances`, paginated (the Misskey family).
@@ -18,12 +18,12 @@ pub enum PeerApi {
 
 /// The APIs to ask beyond NodeInfo.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Capabilities {
+pub(crate) struct Capabilities {
     /// `/api/v1/instance` and `/api/v2/instance`.
-    pub instance_api: bool,
+    pub(crate) instance_api: bool,
     /// `/api/v1/instance/activity` (weekly registrations).
-    pub activity: bool,
-    pub peers: Option<PeerApi>,
+    pub(crate) activity: bool,
+    pub(crate) peers: Option<PeerApi>,
 }
 
 /// Mastodon itself and forks that keep its whole API.
@@ -59,7 +59,7 @@ const MISSKEY: &[&str] = &[
 const MISSKEY_WITH_MASTODON_API: &[&str] = &["sharkey", "firefish", "iceshrimp", "catodon"];
 
 impl Capabilities {
-    pub fn of(software: &str) -> Capabilities {
+    pub(crate) fn of(software: &str) -> Capabilities {
         let is = |list: &[&str]| list.contains(&software);
         if is(MASTODON) {
             Capabilities {

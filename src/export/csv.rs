@@ -11,14 +11,14 @@ use chrono::SecondsFormat;
 use super::{Column, Sink, Value};
 
 /// The separator of list items in a CSV cell (language codes never contain it).
-pub const LIST_SEPARATOR: char = ';';
+pub(crate) const LIST_SEPARATOR: char = ';';
 
-pub struct CsvSink {
+pub(crate) struct CsvSink {
     out: csv::Writer<BufWriter<File>>,
 }
 
 impl CsvSink {
-    pub fn new(file: File, columns: &[Column]) -> anyhow::Result<CsvSink> {
+    pub(crate) fn new(file: File, columns: &[Column]) -> anyhow::Result<CsvSink> {
         let mut out = csv::Writer::from_writer(BufWriter::new(file));
         out.write_record(columns.iter().map(|c| c.name))?;
         Ok(CsvSink { out })
@@ -39,7 +39,7 @@ impl Sink for CsvSink {
 }
 
 /// The text of one cell.
-pub fn cell(value: &Value) -> String {
+pub(crate) fn cell(value: &Value) -> String {
     match value {
         Value::Null => String::new(),
         Value::Text(s) => s.clone(),

@@ -10,13 +10,13 @@ use serde_json::Value as Json;
 
 use super::{csv::cell, Column, Sink, Value};
 
-pub struct JsonlSink {
+pub(crate) struct JsonlSink {
     out: BufWriter<File>,
     names: Vec<&'static str>,
 }
 
 impl JsonlSink {
-    pub fn new(file: File, columns: &[Column]) -> JsonlSink {
+    pub(crate) fn new(file: File, columns: &[Column]) -> JsonlSink {
         JsonlSink {
             out: BufWriter::new(file),
             names: columns.iter().map(|c| c.name).collect(),

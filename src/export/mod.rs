@@ -12,10 +12,10 @@
 //! Types: [`What`], [`Format`], [`Partition`], [`Options`], [`Kind`], [`Column`],
 //! [`Value`], [`Sink`], [`Summary`]; function [`export`].
 
-pub mod csv;
-pub mod jsonl;
-pub mod parquet;
-pub mod rows;
+pub(crate) mod csv;
+pub(crate) mod jsonl;
+pub(crate) mod parquet;
+pub(crate) mod rows;
 
 use std::path::{Path, PathBuf};
 
@@ -27,7 +27,7 @@ use crate::store::Store;
 
 /// What to export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum What {
+pub(crate) enum What {
     /// Every snapshot: one row per server per reading.
     Snapshots,
     /// One row per known server name with its record.
@@ -37,14 +37,14 @@ pub enum What {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     Csv,
     Jsonl,
     Parquet,
 }
 
 impl Format {
-    pub fn extension(self) -> &'static str {
+    pub(crate) fn extension(self) -> &'static str {
         match self {
             Format::Csv => "csv",
             Format::Jsonl => "jsonl",
@@ -55,7 +55,7 @@ impl Format {
 
 /// How a partitioned export splits its rows into directories.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Partition {
+pub(crate) enum Partition {
     /// `date=YYYY-MM-DD/part-0.EXT`
     Day,
     /// `month=YYYY-MM/part-0.EXT`
@@ -82,25 +82,25 @@ impl Partition {
 }
 
 #[derive(Debug, Clone)]
-pub struct Options {
-    pub what: What,
-    pub format: Format,
-    pub out: PathBuf,
-    pub partition: Option<Partition>,
+pub(crate) struct Options {
+    pub(crate) what: What,
+    pub(crate) format: Format,
+    pub(crate) out: PathBuf,
+    pub(crate) partition: Option<Partition>,
     /// First day exported (inclusive).
-    pub since: Option<Day>,
+    pub(crate) since: Option<Day>,
     /// Last day exported (inclusive).
-    pub until: Option<Day>,
+    pub(crate) until: Option<Day>,
     /// Only this software (lowercase compare).
-    pub software: Option<String>,
+    pub(crate) software: Option<String>,
     /// Replace an existing `out`.
-    pub force: bool,
+    pub(crate) force: bool,
 }
 
 /// The type of a column, which each format maps to its own: Parquet gets UTC
 /// timestamps, 64-bit integers, booleans, dates and a list of strings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Text,
     Int,
     Bool,
@@ -110,14 +110,14 @@ pub enum Kind {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Column {
-    pub name: &'static str,
-    pub kind: Kind,
+pub(crate) struct Column {
+    pub(crate) name: &'static str,
+    pub(crate) kind: Kind,
 }
 
 /// One cell. `Null` is an unknown value.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+pub(crate) enum Value {
     Null,
     Text(String),
     Int(i64),
@@ -128,20 +128,20 @@ pub enum Value {
 }
 
 impl Value {
-    pub fn text(v: Option<impl Into<String>>) -> Value {
+    pub(crate) fn text(v: Option<impl Into<String>>) -> Value {
         v.map_or(Value::Null, |s| Value::Text(s.into()))
     }
 
-    pub fn int(v: Option<i64>) -> Value {
+    pub(crate) fn int(v: Option<i64>) -> Value {
         v.map_or(Value::Null, Value::Int)
     }
 
-    pub fn time(v: Option<DateTime<Utc>>) -> Value {
+    pub(crate) fn time(v: Option<DateTime<Utc>>) -> Value {
         v.map_or(Value::Null, Value::Time)
     }
 
     /// A list; an empty one is unknown (the store keeps "not said" as empty).
-    pub fn list(v: Vec<String>) -> Value {
+    pub(crate) fn list(v: Vec<String>) -> Value {
         if v.is_empty() {
             Value::Null
         } else {
@@ -151,7 +151,7 @@ impl Value {
 }
 
 /// A writer of one output file.
-pub trait Sink {
+pub(crate) trait Sink {
     fn write(&mut self, row: &[Value]) -> anyhow::Result<()>;
     /// Completes the file (footer, buffers); required for Parquet.
     fn finish(self: Box<Self>) -> anyhow::Result<()>;
@@ -169,13 +169,13 @@ fn open_sink(format: Format, path: &Path, columns: &[Column]) -> anyhow::Result<
 
 /// What an export wrote.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Summary {
-    pub rows: u64,
-    pub files: u64,
+pub(crate) struct Summary {
+    pub(crate) rows: u64,
+    pub(crate) files: u64,
 }
 
 /// Writes the export `options` describe; returns how many rows and files.
-pub fn export(store: &Store, options: &Options) -> anyhow::Result<Summary> {
+pub(crate) fn export(store: &Store, options: &Options) -> anyhow::Result<Summary> {
     if options.partition.is_some() && options.what == What::Servers {
         bail!("--partition splits rows by day; server records have none: drop --partition");
     }

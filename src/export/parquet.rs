@@ -95,7 +95,7 @@ fn data_type(kind: Kind) -> DataType {
     }
 }
 
-pub struct ParquetSink {
+pub(crate) struct ParquetSink {
     writer: ArrowWriter<File>,
     schema: SchemaRef,
     builders: Vec<Builder>,
@@ -103,7 +103,7 @@ pub struct ParquetSink {
 }
 
 impl ParquetSink {
-    pub fn new(file: File, columns: &[Column]) -> anyhow::Result<ParquetSink> {
+    pub(crate) fn new(file: File, columns: &[Column]) -> anyhow::Result<ParquetSink> {
         let schema: SchemaRef = Arc::new(Schema::new(
             columns
                 .iter()

@@ -17,13 +17,13 @@ use crate::snapshot::Snapshot;
 use crate::store::{ServerRecord, Status, Store};
 
 /// The label of the snapshots this database's own crawls took, in the `source` column.
-pub const CRAWL_SOURCE: &str = "crawl";
+pub(crate) const CRAWL_SOURCE: &str = "crawl";
 
 const fn col(name: &'static str, kind: Kind) -> Column {
     Column { name, kind }
 }
 
-pub const SNAPSHOT_COLUMNS: [Column; 13] = [
+pub(crate) const SNAPSHOT_COLUMNS: [Column; 13] = [
     col("domain", Kind::Text),
     col("taken_at", Kind::Time),
     col("users_total", Kind::Int),
@@ -39,7 +39,7 @@ pub const SNAPSHOT_COLUMNS: [Column; 13] = [
     col("source", Kind::Text),
 ];
 
-pub const SERVER_COLUMNS: [Column; 12] = [
+pub(crate) const SERVER_COLUMNS: [Column; 12] = [
     col("domain", Kind::Text),
     col("first_discovered", Kind::Time),
     col("discovered_via", Kind::Text),
@@ -54,7 +54,7 @@ pub const SERVER_COLUMNS: [Column; 12] = [
     col("consecutive_failures", Kind::Int),
 ];
 
-pub const DAY_COLUMNS: [Column; 15] = [
+pub(crate) const DAY_COLUMNS: [Column; 15] = [
     col("date", Kind::Date),
     col("servers_up", Kind::Int),
     col("servers_observed", Kind::Int),
@@ -73,24 +73,24 @@ pub const DAY_COLUMNS: [Column; 15] = [
 ];
 
 /// Days computed per census load in a `days` export.
-pub const DAYS_PER_LOAD: i64 = 31;
+pub(crate) const DAYS_PER_LOAD: i64 = 31;
 
 /// One row, with the day it belongs to (for partitioning) if it has one.
-pub struct Row {
-    pub day: Option<Day>,
-    pub values: Vec<Value>,
+pub(crate) struct Row {
+    pub(crate) day: Option<Day>,
+    pub(crate) values: Vec<Value>,
 }
 
 type Rows<'a> = Box<dyn Iterator<Item = anyhow::Result<Row>> + 'a>;
 
 /// The rows of one export, in order.
-pub struct Source<'a> {
+pub(crate) struct Source<'a> {
     columns: &'static [Column],
     rows: Rows<'a>,
 }
 
 impl<'a> Source<'a> {
-    pub fn new(store: &'a Store, options: &Options) -> anyhow::Result<Source<'a>> {
+    pub(crate) fn new(store: &'a Store, options: &Options) -> anyhow::Result<Source<'a>> {
         let software = options.software.as_deref().map(str::to_lowercase);
         Ok(match options.what {
             What::Snapshots => {
@@ -130,7 +130,7 @@ impl<'a> Source<'a> {
         })
     }
 
-    pub fn columns(&self) -> &'static [Column] {
+    pub(crate) fn columns(&self) -> &'static [Column] {
         self.columns
     }
 }
@@ -149,7 +149,7 @@ fn widest() -> (Day, Day) {
     (day(1970), day(9999))
 }
 
-pub fn snapshot_row(s: Snapshot) -> Row {
+pub(crate) fn snapshot_row(s: Snapshot) -> Row {
     let st = s.stats;
     Row {
         day: Some(Day::of(s.at)),

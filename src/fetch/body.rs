@@ -10,14 +10,17 @@
 use bytes::Bytes;
 
 #[derive(Debug, thiserror::Error)]
-pub enum BodyError {
+pub(crate) enum BodyError {
     #[error("body larger than {cap} bytes")]
     TooLarge { cap: usize },
     #[error(transparent)]
     Transport(#[from] reqwest::Error),
 }
 
-pub async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Bytes, BodyError> {
+pub(crate) async fn read_capped(
+    mut response: reqwest::Response,
+    cap: usize,
+) -> Result<Bytes, BodyError> {
     if response
         .content_length()
         .is_some_and(|len| len > cap as u64)

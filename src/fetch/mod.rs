@@ -5,8 +5,8 @@
 //! name it goes to: `--exclude` and stored opt-outs, that host's robots.txt (read once per
 //! run) and Crawl-delay, its per-host rate and any `Retry-After` it sent, then a global
 //! in-flight slot ([`host`]). A resolver never reaches non-public addresses
-//! ([`resolve`]); redirects are followed by hand (at most [`MAX_REDIRECTS`] hops); every
-//! decoded body is capped ([`body`]). Certificates are checked against the system's roots
+//! (`resolve`); redirects are followed by hand (at most [`MAX_REDIRECTS`] hops); every
+//! decoded body is capped (`body`). Certificates are checked against the system's roots
 //! plus `--ca-cert` ([`trust`]).
 //!
 //! The first request of a visit to a host not known to be up is a probe
@@ -28,9 +28,9 @@
 //! Types: [`Fetcher`], [`Session`], [`FetchConfig`], [`NetworkConfig`], [`Contact`],
 //! [`Page`], [`FetchError`].
 
-pub mod body;
+pub(crate) mod body;
 pub mod host;
-pub mod resolve;
+pub(crate) mod resolve;
 pub mod robots;
 pub mod trust;
 

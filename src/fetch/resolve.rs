@@ -31,7 +31,7 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 /// Why a name could not be turned into an address we may contact. Carried inside
 /// reqwest's error so the fetcher can tell DNS failures from forbidden addresses.
 #[derive(Debug, thiserror::Error)]
-pub enum ResolveError {
+pub(crate) enum ResolveError {
     /// The DNS says the name does not exist: the strongest sign nobody is there.
     #[error("{name} does not exist (NXDOMAIN)")]
     NxDomain { name: String },
@@ -46,7 +46,7 @@ pub enum ResolveError {
 }
 
 /// Where the resolver's answers come from.
-pub enum Lookup {
+pub(crate) enum Lookup {
     /// Every name resolves to this address, unchecked (`--connect-to`).
     Fixed(SocketAddr),
     /// The operating system's resolver (`/etc/hosts`, `resolv.conf`).
@@ -59,7 +59,7 @@ impl Lookup {
     /// Answers from the DNS server at `server` (UDP, falling back to TCP for truncated
     /// answers), one attempt per lookup of at most `timeout`, no search domains, no
     /// hosts file.
-    pub fn server(server: SocketAddr, timeout: Duration) -> Result<Lookup, NetError> {
+    pub(crate) fn server(server: SocketAddr, timeout: Duration) -> Result<Lookup, NetError> {
         let mut udp = ConnectionConfig::udp();
         udp.port = server.port();
         let mut tcp = ConnectionConfig::tcp();
@@ -82,7 +82,7 @@ impl Lookup {
 }
 
 /// The resolver handed to reqwest.
-pub struct GuardedResolver {
+pub(crate) struct GuardedResolver {
     lookup: Arc<Lookup>,
     /// Non-public ranges the operator allowed (`--allow-address`).
     allow: Arc<[IpNet]>,
@@ -91,7 +91,7 @@ pub struct GuardedResolver {
 }
 
 impl GuardedResolver {
-    pub fn new(lookup: Lookup, allow: Vec<IpNet>, timeout: Duration) -> GuardedResolver {
+    pub(crate) fn new(lookup: Lookup, allow: Vec<IpNet>, timeout: Duration) -> GuardedResolver {
         GuardedResolver {
             lookup: Arc::new(lookup),
             allow: allow.into(),
@@ -100,7 +100,7 @@ impl GuardedResolver {
     }
 
     /// The addresses of `name` that may be contacted.
-    pub async fn addresses(&self, name: &str) -> Result<Vec<SocketAddr>, ResolveError> {
+    pub(crate) async fn addresses(&self, name: &str) -> Result<Vec<SocketAddr>, ResolveError> {
         let found = match tokio::time::timeout(self.timeout, look_up(&self.lookup, name)).await {
             Ok(found) => found?,
             Err(_) => {
@@ -203,7 +203,7 @@ fn is_allowed(ip: IpAddr, allow: &[IpNet]) -> bool {
 
 /// True for addresses on the public internet: not loopback, private, link-local,
 /// shared (CGNAT), benchmarking, documentation, multicast, reserved or unspecified.
-pub fn is_public(ip: IpAddr) -> bool {
+pub(crate) fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => is_public_v4(v4),
         IpAddr::V6(v6) => {

@@ -8,7 +8,7 @@ pub mod csv;
 pub mod html;
 pub mod markdown;
 pub mod number;
-pub mod servers;
+pub(crate) mod servers;
 
 use std::path::{Path, PathBuf};
 

@@ -14,9 +14,9 @@ use crate::render::number::thousands;
 use crate::report::servers::ServerRow;
 
 /// The file, in a report directory, that lists every new server of the period.
-pub const NEW_SERVERS_CSV: &str = "new_servers.csv";
+pub(crate) const NEW_SERVERS_CSV: &str = "new_servers.csv";
 /// How many new servers a report shows; the CSV has them all.
-pub const NEW_SERVERS_SHOWN: usize = 50;
+pub(crate) const NEW_SERVERS_SHOWN: usize = 50;
 
 const HEADER: [&str; 12] = [
     "domain",
@@ -43,7 +43,7 @@ fn instant(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
 }
 
 /// One row per server; unknown numbers are empty cells.
-pub fn csv(rows: &[ServerRow]) -> String {
+pub(crate) fn csv(rows: &[ServerRow]) -> String {
     use crate::report::servers::Standing;
     let mut out = csv::Writer::from_writer(Vec::new());
     out.write_record(HEADER)
@@ -78,7 +78,7 @@ fn number(n: Option<i64>) -> String {
 }
 
 /// An aligned table for a terminal, with a count line at the end.
-pub fn table(rows: &[ServerRow]) -> String {
+pub(crate) fn table(rows: &[ServerRow]) -> String {
     let cells: Vec<[String; 6]> = rows
         .iter()
         .map(|r| {
@@ -128,7 +128,7 @@ pub fn table(rows: &[ServerRow]) -> String {
 
 /// The report's "New servers" section: the top [`NEW_SERVERS_SHOWN`] by users and a
 /// link to the full list.
-pub fn new_servers_markdown(rows: &[ServerRow]) -> String {
+pub(crate) fn new_servers_markdown(rows: &[ServerRow]) -> String {
     let mut md = format!("## New servers ({})\n\n", thousands(rows.len() as i64));
     if rows.is_empty() {
         md.push_str("No server was counted as new in this period.\n\n");
@@ -172,7 +172,7 @@ fn shown_cells(r: &ServerRow) -> [String; 5] {
 
 /// The page's "New servers" section: the top [`NEW_SERVERS_SHOWN`] by users, linking
 /// to the file with the full list at `href`.
-pub fn new_servers_html(rows: &[ServerRow], href: &str) -> String {
+pub(crate) fn new_servers_html(rows: &[ServerRow], href: &str) -> String {
     let mut html = format!(
         "<section id=\"new-servers\">\n<h2>New servers ({})</h2>\n",
         thousands(rows.len() as i64)

@@ -24,7 +24,7 @@ use crate::report::window::software_name;
 use crate::store::{DayCount, Status, Store, StoreError};
 
 /// Where each server stands on each compared day.
-pub struct Standings {
+pub(crate) struct Standings {
     /// Per compared day, in server-id order.
     days: BTreeMap<Day, Vec<Stand>>,
     software: Option<String>,
@@ -43,7 +43,7 @@ struct Stand {
 impl Standings {
     /// Reads the days `ends` compare; `summaries` may hold some of their summaries
     /// (the others are read or computed).
-    pub fn load(
+    pub(crate) fn load(
         store: &Store,
         ends: &BTreeSet<Day>,
         summaries: &BTreeMap<Day, DaySummary>,

@@ -7,7 +7,7 @@
 //! history over a bounded window: from [`WINDOW_DAYS`] before it, one group of servers
 //! at a time, O(servers × (WINDOW_DAYS + such days)). A period's list of new servers
 //! comes from the same summaries. Its growth split and its waves' top servers compare
-//! servers one by one between a few days (its ends and each wave's): [`compare`] reads
+//! servers one by one between a few days (its ends and each wave's): `compare` reads
 //! 8 days of snapshot numbers for each, O(servers × 8 × such days). The server lists
 //! ([`servers`]) load a [`stats::Census`] over the scope's window instead: they show
 //! each server's standing, which summaries do not keep.
@@ -17,7 +17,7 @@
 //! submodules: [`Report`], [`DayOnly`], [`PeriodReport`], [`DayReport`], [`Filter`],
 //! [`Health`], [`RebuildSummary`], [`PeriodSignups`], [`Wave`].
 
-pub mod compare;
+pub(crate) mod compare;
 pub mod derive;
 pub mod headline;
 pub mod period;

@@ -472,7 +472,7 @@ impl Entry<'_> {
 
 /// What a period compares server by server between two of its days: the growth split
 /// and the servers that grew most. [`Census`] computes it from a window of history (the
-/// test oracle); [`super::compare::Standings`] from the few stored days it needs (what
+/// test oracle); `super::compare::Standings` from the few stored days it needs (what
 /// reports use). Both count a server as [`Census::counts`] says.
 pub trait Compare {
     /// Every server that counts on `d1` or `d2`, with its users on each: `None` where it

@@ -33,7 +33,7 @@ use crate::snapshot::Snapshot;
 use crate::store::{ServerRecord, Status, Store, StoreError};
 
 /// Days the dashboard and `/api/v1/period` cover when `since` is not given.
-pub const DEFAULT_PERIOD_DAYS: i64 = 30;
+pub(crate) const DEFAULT_PERIOD_DAYS: i64 = 30;
 
 type Params = Query<Vec<(String, String)>>;
 
@@ -97,7 +97,7 @@ async fn blocking<T: Send + 'static>(
 }
 
 /// `/api/v1/servers`: the servers a day or a period counts (see the module doc).
-pub async fn servers(
+pub(crate) async fn servers(
     State(store): State<Arc<Store>>,
     Query(params): Params,
 ) -> Result<Json<Vec<ServerRow>>, ApiError> {
@@ -167,7 +167,7 @@ fn census_days(store: &Store) -> Result<(Day, Day), ApiError> {
 
 /// The period of `since` and `until` (defaults: the last [`DEFAULT_PERIOD_DAYS`] days
 /// through the last day), and the census's first and last day.
-pub async fn period_report(
+pub(crate) async fn period_report(
     store: Arc<Store>,
     params: &[(String, String)],
 ) -> Result<(Report, (Day, Day)), ApiError> {
@@ -179,7 +179,7 @@ pub async fn period_report(
     Ok((report, (first, last)))
 }
 
-pub async fn days(
+pub(crate) async fn days(
     State(store): State<Arc<Store>>,
     Query(params): Params,
 ) -> Result<Json<Vec<DayReport>>, ApiError> {
@@ -192,7 +192,7 @@ pub async fn days(
     }
 }
 
-pub async fn period(
+pub(crate) async fn period(
     State(store): State<Arc<Store>>,
     Query(params): Params,
 ) -> Result<Json<Report>, ApiError> {
@@ -201,15 +201,15 @@ pub async fn period(
 
 /// A day's split by declared language.
 #[derive(Serialize)]
-pub struct Languages {
-    pub date: Day,
-    pub servers_up: u64,
+pub(crate) struct Languages {
+    pub(crate) date: Day,
+    pub(crate) servers_up: u64,
     /// Counting servers that declared at least one language.
-    pub servers_declaring: u64,
-    pub by_language: Vec<LanguageRow>,
+    pub(crate) servers_declaring: u64,
+    pub(crate) by_language: Vec<LanguageRow>,
 }
 
-pub async fn languages(
+pub(crate) async fn languages(
     State(store): State<Arc<Store>>,
     Query(params): Params,
 ) -> Result<Json<Languages>, ApiError> {
@@ -226,15 +226,15 @@ pub async fn languages(
 
 /// Everything stored about one server.
 #[derive(Serialize)]
-pub struct ServerHistory {
+pub(crate) struct ServerHistory {
     /// The name asked for, when it is an alias of `record.domain`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub alias: Option<Domain>,
-    pub record: ServerRecord,
-    pub snapshots: Vec<Snapshot>,
+    pub(crate) alias: Option<Domain>,
+    pub(crate) record: ServerRecord,
+    pub(crate) snapshots: Vec<Snapshot>,
 }
 
-pub async fn server(
+pub(crate) async fn server(
     State(store): State<Arc<Store>>,
     Path(name): Path<String>,
 ) -> Result<Json<ServerHistory>, ApiError> {

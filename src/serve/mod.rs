@@ -16,7 +16,7 @@
 //!
 //! Types: [`ServeOptions`], [`Schedule`], [`ApiError`]; function [`serve`].
 
-pub mod api;
+pub(crate) mod api;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -36,21 +36,21 @@ use crate::report::Report;
 use crate::store::Store;
 
 /// How the service runs the daily job itself.
-pub struct Schedule {
-    pub every: Duration,
+pub(crate) struct Schedule {
+    pub(crate) every: Duration,
     /// The options of each run, made afresh (each run is recorded at its own instant).
-    pub options: Box<dyn Fn() -> anyhow::Result<CrawlOptions> + Send + Sync>,
+    pub(crate) options: Box<dyn Fn() -> anyhow::Result<CrawlOptions> + Send + Sync>,
     /// Where each run writes the day's reports, as `daily --reports` does.
-    pub reports: PathBuf,
+    pub(crate) reports: PathBuf,
 }
 
-pub struct ServeOptions {
-    pub addr: SocketAddr,
-    pub schedule: Option<Schedule>,
+pub(crate) struct ServeOptions {
+    pub(crate) addr: SocketAddr,
+    pub(crate) schedule: Option<Schedule>,
 }
 
 /// Serves until Ctrl-C or SIGTERM. The first line on standard output says where.
-pub async fn serve(store: Store, options: ServeOptions) -> anyhow::Result<()> {
+pub(crate) async fn serve(store: Store, options: ServeOptions) -> anyhow::Result<()> {
     let store = Arc::new(store);
     let listener = tokio::net::TcpListener::bind(options.addr)
         .await
@@ -101,7 +101,7 @@ pub async fn serve(store: Store, options: ServeOptions) -> anyhow::Result<()> {
 }
 
 /// The service's routes over `store`.
-pub fn router(store: Arc<Store>) -> Router {
+pub(crate) fn router(store: Arc<Store>) -> Router {
     Router::new()
         .route("/", get(dashboard))
         .route("/report/{file}", get(report_file))
@@ -180,7 +180,7 @@ async fn log_request(request: Request, next: Next) -> Response {
 
 /// Why a request failed, as the JSON body and status the client gets.
 #[derive(Debug)]
-pub enum ApiError {
+pub(crate) enum ApiError {
     /// 400: a parameter is unknown, malformed or out of order.
     BadParameter { parameter: String, error: String },
     /// 404: no such day, server or page.

@@ -19,13 +19,13 @@ use rustls::ServerConfig;
 use super::world::{Behaviour, SimServer};
 
 /// A certificate authority of the sim's own.
-pub struct TestCa {
+pub(crate) struct TestCa {
     issuer: Issuer<'static, KeyPair>,
     pem: String,
 }
 
 impl TestCa {
-    pub fn new(name: &str) -> Result<TestCa, rcgen::Error> {
+    pub(crate) fn new(name: &str) -> Result<TestCa, rcgen::Error> {
         let mut params = CertificateParams::new(Vec::<String>::new())?;
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params.distinguished_name.push(DnType::CommonName, name);
@@ -43,7 +43,7 @@ impl TestCa {
     }
 
     /// The CA's certificate in PEM, for `--ca-cert`.
-    pub fn pem(&self) -> &str {
+    pub(crate) fn pem(&self) -> &str {
         &self.pem
     }
 
@@ -73,7 +73,7 @@ fn text(e: impl fmt::Display) -> String {
 
 /// How a host's certificate is wrong.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Fault {
+pub(crate) enum Fault {
     Expired,
     WrongName,
     UnknownIssuer,
@@ -81,7 +81,7 @@ pub enum Fault {
 
 impl Fault {
     /// The fault a server's behaviours ask for.
-    pub fn of(server: &SimServer) -> Option<Fault> {
+    pub(crate) fn of(server: &SimServer) -> Option<Fault> {
         server.behaviour.iter().find_map(|b| match b {
             Behaviour::TlsExpired => Some(Fault::Expired),
             Behaviour::TlsWrongName => Some(Fault::WrongName),

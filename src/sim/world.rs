@@ -3,7 +3,7 @@
 //! Types: [`World`] (servers and seed spellings), [`SimServer`] (one server's ground truth),
 //! [`Kind`] (which software it imitates), [`Behaviour`] (quirks and failure modes, hostile
 //! ones included), [`RawAnswer`] (answers that are not HTTP) and the
-//! crate-internal [`HostIndex`] (host name → server, shared by the HTTP side and the truth).
+//! crate-internal `HostIndex` (host name → server, shared by the HTTP side and the truth).
 //! Everything is `Clone + Debug` so tests and the demo can build worlds and edit them between
 //! simulated days.
 

@@ -34,29 +34,29 @@ const BLOCK_TAG: u8 = 0x02;
 
 /// One snapshot, with the server and every string as an id.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Row {
-    pub server: u32,
+pub(crate) struct Row {
+    pub(crate) server: u32,
     /// Unix milliseconds.
-    pub at: i64,
-    pub software: u32,
-    pub version: Option<u32>,
-    pub users_total: Option<i64>,
-    pub active_month: Option<i64>,
-    pub active_halfyear: Option<i64>,
-    pub local_posts: Option<i64>,
-    pub open_registrations: Option<bool>,
-    pub registrations_week: Option<i64>,
-    pub schema: Option<u32>,
-    pub languages: Vec<u32>,
-    pub sources: Vec<Source>,
+    pub(crate) at: i64,
+    pub(crate) software: u32,
+    pub(crate) version: Option<u32>,
+    pub(crate) users_total: Option<i64>,
+    pub(crate) active_month: Option<i64>,
+    pub(crate) active_halfyear: Option<i64>,
+    pub(crate) local_posts: Option<i64>,
+    pub(crate) open_registrations: Option<bool>,
+    pub(crate) registrations_week: Option<i64>,
+    pub(crate) schema: Option<u32>,
+    pub(crate) languages: Vec<u32>,
+    pub(crate) sources: Vec<Source>,
     /// Where an imported snapshot came from, as a string id.
-    pub origin: Option<u32>,
+    pub(crate) origin: Option<u32>,
 }
 
 /// A block that does not decode: truncated, or from an unknown encoding.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("undecodable snapshot block: {0}")]
-pub struct CodecError(&'static str);
+pub(crate) struct CodecError(&'static str);
 
 const VERSION: u32 = 1;
 const USERS: u32 = 1 << 1;
@@ -73,7 +73,7 @@ const ORIGIN: u32 = 1 << 11;
 
 /// Encodes `rows` (sorted by server then instant, all on the day starting at
 /// `day_start` Unix milliseconds) as one block.
-pub fn encode_block(rows: &[Row], day_start: i64) -> Vec<u8> {
+pub(crate) fn encode_block(rows: &[Row], day_start: i64) -> Vec<u8> {
     let mut out = Vec::with_capacity(2 + rows.len() * 16);
     out.push(BLOCK_TAG);
     put(&mut out, rows.len() as u64);
@@ -139,7 +139,7 @@ fn encode_row(out: &mut Vec<u8>, row: &Row) {
 }
 
 /// Decodes a block written by [`encode_block`] for the day starting at `day_start`.
-pub fn decode_block(bytes: &[u8], day_start: i64) -> Result<Vec<Row>, CodecError> {
+pub(crate) fn decode_block(bytes: &[u8], day_start: i64) -> Result<Vec<Row>, CodecError> {
     let mut r = Reader { bytes, pos: 0 };
     if r.byte()? != BLOCK_TAG {
         return Err(CodecError("unknown block encoding"));
@@ -167,7 +167,7 @@ pub fn decode_block(bytes: &[u8], day_start: i64) -> Result<Vec<Row>, CodecError
 }
 
 /// The number of rows in a block, read from its header alone.
-pub fn row_count(bytes: &[u8]) -> Option<usize> {
+pub(crate) fn row_count(bytes: &[u8]) -> Option<usize> {
     let mut r = Reader { bytes, pos: 0 };
     (r.byte().ok()? == BLOCK_TAG).then_some(())?;
     usize::try_from(r.varint().ok()?).ok()
@@ -221,7 +221,7 @@ fn decode_row(r: &mut Reader, server: u32, at: i64) -> Result<Row, CodecError> {
 /// Merges `new` rows into `old` (both sorted by server and instant). A row whose
 /// (server, instant) is already there replaces it when `replace`, else is dropped.
 /// Returns the merged rows and how many of `new` were not there before.
-pub fn merge(old: Vec<Row>, new: Vec<Row>, replace: bool) -> (Vec<Row>, usize) {
+pub(crate) fn merge(old: Vec<Row>, new: Vec<Row>, replace: bool) -> (Vec<Row>, usize) {
     let mut out = Vec::with_capacity(old.len() + new.len());
     let mut added = 0;
     let mut old = old.into_iter().peekable();
@@ -244,7 +244,7 @@ pub fn merge(old: Vec<Row>, new: Vec<Row>, replace: bool) -> (Vec<Row>, usize) {
 
 /// Sorts rows by (server, instant) and keeps, of rows with equal keys, the last given
 /// when `last_wins`, else the first.
-pub fn sort_rows(rows: &mut Vec<Row>, last_wins: bool) {
+pub(crate) fn sort_rows(rows: &mut Vec<Row>, last_wins: bool) {
     if last_wins {
         rows.reverse();
     }

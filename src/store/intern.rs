@@ -17,7 +17,7 @@ use crate::domain::Domain;
 
 /// Both dictionaries, in memory.
 #[derive(Debug, Default)]
-pub struct Interner {
+pub(crate) struct Interner {
     ids: HashMap<Domain, u32>,
     names: Vec<Domain>,
     string_ids: HashMap<Arc<str>, u32>,
@@ -25,17 +25,17 @@ pub struct Interner {
 }
 
 /// Where a lookup found its id: already known, or newly assigned (to be written).
-pub enum Interned {
+pub(crate) enum Interned {
     Known(u32),
     New(u32),
 }
 
 impl Interner {
-    pub fn server_id(&self, domain: &Domain) -> Option<u32> {
+    pub(crate) fn server_id(&self, domain: &Domain) -> Option<u32> {
         self.ids.get(domain).copied()
     }
 
-    pub fn server(&self, domain: &Domain) -> Interned {
+    pub(crate) fn server(&self, domain: &Domain) -> Interned {
         match self.ids.get(domain) {
             Some(&id) => Interned::Known(id),
             None => Interned::New(self.names.len() as u32),
@@ -43,34 +43,34 @@ impl Interner {
     }
 
     /// Records a name under the id [`Interner::server`] assigned, once it is written.
-    pub fn add_server(&mut self, domain: Domain) {
+    pub(crate) fn add_server(&mut self, domain: Domain) {
         self.ids.insert(domain.clone(), self.names.len() as u32);
         self.names.push(domain);
     }
 
-    pub fn name(&self, id: u32) -> Option<&Domain> {
+    pub(crate) fn name(&self, id: u32) -> Option<&Domain> {
         self.names.get(id as usize)
     }
 
-    pub fn server_count(&self) -> u32 {
+    pub(crate) fn server_count(&self) -> u32 {
         self.names.len() as u32
     }
 
-    pub fn string(&self, text: &str) -> Interned {
+    pub(crate) fn string(&self, text: &str) -> Interned {
         match self.string_ids.get(text) {
             Some(&id) => Interned::Known(id),
             None => Interned::New(self.strings.len() as u32),
         }
     }
 
-    pub fn add_string(&mut self, text: &str) {
+    pub(crate) fn add_string(&mut self, text: &str) {
         let text: Arc<str> = Arc::from(text);
         self.string_ids
             .insert(text.clone(), self.strings.len() as u32);
         self.strings.push(text);
     }
 
-    pub fn text(&self, id: u32) -> Option<&Arc<str>> {
+    pub(crate) fn text(&self, id: u32) -> Option<&Arc<str>> {
         self.strings.get(id as usize)
     }
 }

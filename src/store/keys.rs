@@ -19,35 +19,35 @@ use crate::day::Day;
 
 /// Servers per block: about 4 KiB of snapshots per block and day, large enough that
 /// sled stores few values, small enough that a block stays in one sled page.
-pub const GROUP: u32 = 256;
+pub(crate) const GROUP: u32 = 256;
 
-pub fn instant(at: DateTime<Utc>) -> [u8; 8] {
+pub(crate) fn instant(at: DateTime<Utc>) -> [u8; 8] {
     ((at.timestamp_millis() as u64) ^ (1 << 63)).to_be_bytes()
 }
 
-pub fn instant_from(bytes: &[u8]) -> Option<DateTime<Utc>> {
+pub(crate) fn instant_from(bytes: &[u8]) -> Option<DateTime<Utc>> {
     let raw: [u8; 8] = bytes.try_into().ok()?;
     DateTime::from_timestamp_millis((u64::from_be_bytes(raw) ^ (1 << 63)) as i64)
 }
 
-pub fn group_of(server: u32) -> u32 {
+pub(crate) fn group_of(server: u32) -> u32 {
     server / GROUP
 }
 
-pub fn block(group: u32, day: Day) -> [u8; 8] {
+pub(crate) fn block(group: u32, day: Day) -> [u8; 8] {
     let mut key = [0; 8];
     key[..4].copy_from_slice(&day.to_key());
     key[4..].copy_from_slice(&group.to_be_bytes());
     key
 }
 
-pub fn split_block(key: &[u8]) -> Option<(u32, Day)> {
+pub(crate) fn split_block(key: &[u8]) -> Option<(u32, Day)> {
     let key: [u8; 8] = key.try_into().ok()?;
     let group = u32::from_be_bytes(key[4..].try_into().ok()?);
     Some((group, Day::from_key(key[..4].try_into().ok()?)))
 }
 
-pub fn fresh(day: Day, server: u32, at: DateTime<Utc>) -> [u8; 16] {
+pub(crate) fn fresh(day: Day, server: u32, at: DateTime<Utc>) -> [u8; 16] {
     let mut key = [0; 16];
     key[..4].copy_from_slice(&day.to_key());
     key[4..8].copy_from_slice(&server.to_be_bytes());
@@ -56,7 +56,7 @@ pub fn fresh(day: Day, server: u32, at: DateTime<Utc>) -> [u8; 16] {
 }
 
 /// The day and server of a `fresh` key.
-pub fn split_fresh(key: &[u8]) -> Option<(Day, u32)> {
+pub(crate) fn split_fresh(key: &[u8]) -> Option<(Day, u32)> {
     let key: [u8; 16] = key.try_into().ok()?;
     Some((
         Day::from_key(key[..4].try_into().ok()?),
@@ -64,29 +64,29 @@ pub fn split_fresh(key: &[u8]) -> Option<(Day, u32)> {
     ))
 }
 
-pub fn id(id: u32) -> [u8; 4] {
+pub(crate) fn id(id: u32) -> [u8; 4] {
     id.to_be_bytes()
 }
 
-pub fn id_from(bytes: &[u8]) -> Option<u32> {
+pub(crate) fn id_from(bytes: &[u8]) -> Option<u32> {
     Some(u32::from_be_bytes(bytes.try_into().ok()?))
 }
 
-pub fn string(text: &str) -> Vec<u8> {
+pub(crate) fn string(text: &str) -> Vec<u8> {
     let mut key = Vec::with_capacity(text.len() + 1);
     key.push(0);
     key.extend_from_slice(text.as_bytes());
     key
 }
 
-pub fn string_id(id: u32) -> [u8; 5] {
+pub(crate) fn string_id(id: u32) -> [u8; 5] {
     let mut key = [1; 5];
     key[1..].copy_from_slice(&id.to_be_bytes());
     key
 }
 
 /// Splits a format-1 snapshot key into its domain text and instant.
-pub fn split_v1_snapshot(key: &[u8]) -> Option<(&str, DateTime<Utc>)> {
+pub(crate) fn split_v1_snapshot(key: &[u8]) -> Option<(&str, DateTime<Utc>)> {
     let sep = key.len().checked_sub(9)?;
     if key.get(sep) != Some(&0) {
         return None;

@@ -1,11 +1,11 @@
 //! Durable history in sled: every snapshot ever taken, the state of every known server
 //! and every crawl run, in format 2.
 //!
-//! Trees (key layouts in [`keys`], the snapshot encoding in [`codec`]):
+//! Trees (key layouts in `keys`, the snapshot encoding in `codec`):
 //! - `servers`: domain → [`ServerRecord`] (JSON)
 //! - `ids` / `names`: domain ↔ compact server id; `strings`: text ↔ id for software
-//!   names, versions, NodeInfo schemas and languages (see [`intern`])
-//! - `blocks`: (day, group of [`keys::GROUP`] servers) → every snapshot those servers
+//!   names, versions, NodeInfo schemas and languages (see `intern`)
+//! - `blocks`: (day, group of `keys::GROUP` servers) → every snapshot those servers
 //!   gave that day, as one compact binary block: the full history, written in bulk
 //! - `fresh`: (day, server, instant) → one snapshot the crawler recorded and not yet
 //!   sealed into its block; [`Store::seal`] moves them (one block per transaction), and
@@ -23,17 +23,17 @@
 //! about once a second (`crawl::commit`), so a SIGKILL loses at most the visits of the
 //! last second, never a snapshot whose flush completed. sled holds an exclusive file
 //! lock, so a second process fails at once with [`StoreError::Locked`]. A format-1
-//! database (JSON values per snapshot) is converted by [`upgrade`] when opened for
+//! database (JSON values per snapshot) is converted by `upgrade` when opened for
 //! writing, or by `fedicensus upgrade`; read-only opens refuse it with a message naming
 //! that command.
 //!
 //! Types: [`Store`], [`StoreError`], and the records in [`record`].
 
-pub mod codec;
-pub mod intern;
-pub mod keys;
+pub(crate) mod codec;
+pub(crate) mod intern;
+pub(crate) mod keys;
 pub mod record;
-pub mod upgrade;
+pub(crate) mod upgrade;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

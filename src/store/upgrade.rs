@@ -22,7 +22,7 @@ const CHUNK: usize = 100_000;
 const V1_TREES: [&str; 2] = ["snapshots", "daily"];
 
 /// Converts every format-1 snapshot, then marks the database as format 2.
-pub fn from_format_1(store: &Store, meta: &sled::Tree) -> Result<usize> {
+pub(crate) fn from_format_1(store: &Store, meta: &sled::Tree) -> Result<usize> {
     let old = store.db.open_tree("snapshots").map_err(|e| store.err(e))?;
     let total = old.len();
     tracing::info!(
@@ -54,7 +54,7 @@ pub fn from_format_1(store: &Store, meta: &sled::Tree) -> Result<usize> {
 }
 
 /// Drops the format-1 trees once the database is format 2.
-pub fn drop_format_1(store: &Store) -> Result<()> {
+pub(crate) fn drop_format_1(store: &Store) -> Result<()> {
     let names = store.db.tree_names();
     for tree in V1_TREES {
         if names.iter().any(|n| n.as_ref() == tree.as_bytes()) {

@@ -14,7 +14,7 @@ use crate::report::stats::DayReport;
 use crate::report::PeriodReport;
 
 /// Where the period's new users came from, and the sign-ups.
-pub fn growth(html: &mut String, period: &PeriodReport) -> fmt::Result {
+pub(crate) fn growth(html: &mut String, period: &PeriodReport) -> fmt::Result {
     let g = &period.growth;
     write!(
         html,
@@ -68,7 +68,7 @@ pub fn growth(html: &mut String, period: &PeriodReport) -> fmt::Result {
 }
 
 /// The period's growth waves, or that there were none.
-pub fn waves(html: &mut String, period: &PeriodReport) -> fmt::Result {
+pub(crate) fn waves(html: &mut String, period: &PeriodReport) -> fmt::Result {
     html.push_str("<section>\n<h2>Growth waves</h2>\n");
     if period.waves.is_empty() {
         html.push_str(
@@ -106,7 +106,7 @@ pub fn waves(html: &mut String, period: &PeriodReport) -> fmt::Result {
 }
 
 /// The last day's split by declared language, with its coverage.
-pub fn languages(html: &mut String, day: &DayReport) -> fmt::Result {
+pub(crate) fn languages(html: &mut String, day: &DayReport) -> fmt::Result {
     write!(
         html,
         "<section>\n<h2>By declared language</h2>\n<p class=\"small\">{} of {} servers \
@@ -135,7 +135,7 @@ struct LeftOut<'a> {
 
 /// Everything left out as suspect on any day of the report, with its days (the
 /// charts mark those days).
-pub fn left_out(html: &mut String, days: &[DayReport]) -> fmt::Result {
+pub(crate) fn left_out(html: &mut String, days: &[DayReport]) -> fmt::Result {
     let mut all: BTreeMap<(&Domain, &str), LeftOut> = BTreeMap::new();
     for day in days {
         for f in &day.excluded {
