@@ -19,6 +19,7 @@ pub struct Day(NaiveDate);
 pub struct DayError(pub String);
 
 impl Day {
+    /// The day `year-month-day`, or `None` if there is no such date (e.g. February 30).
     pub fn from_ymd(year: i32, month: u32, day: u32) -> Option<Day> {
         NaiveDate::from_ymd_opt(year, month, day).map(Day)
     }
@@ -38,6 +39,7 @@ impl Day {
         self.add_days(1).start()
     }
 
+    /// The day `n` days later (earlier when `n` is negative).
     pub fn add_days(self, n: i64) -> Day {
         Day(self.0 + Duration::days(n))
     }
@@ -53,6 +55,7 @@ impl Day {
         (0..=n).map(move |i| from.add_days(i))
     }
 
+    /// The day as a chrono date.
     pub fn date(self) -> NaiveDate {
         self.0
     }
@@ -67,6 +70,7 @@ impl Day {
         self.0.format("%B %-d").to_string()
     }
 
+    /// The calendar year the day falls in.
     pub fn year(self) -> i32 {
         self.0.year()
     }
@@ -81,6 +85,7 @@ impl Day {
         ((days as i32 as u32) ^ 0x8000_0000).to_be_bytes()
     }
 
+    /// The day a key made by [`Day::to_key`] encodes.
     pub fn from_key(key: [u8; 4]) -> Day {
         let days = (u32::from_be_bytes(key) ^ 0x8000_0000) as i32;
         Day(NaiveDate::default() + Duration::days(days.into()))

@@ -26,6 +26,7 @@ use crate::seeds::Exclusions;
 use crate::sim::{self, World};
 use crate::store::Store;
 
+/// What `fedicensus demo` plays: how many days, and where its database and report go.
 #[derive(Debug, Clone)]
 pub struct DemoOptions {
     /// Simulated days after day 0.
@@ -38,9 +39,12 @@ pub struct DemoOptions {
     pub start: Day,
 }
 
+/// What the demo produced.
 #[derive(Debug)]
 pub struct DemoOutcome {
+    /// The directory the report was written to: `demo` under [`DemoOptions::reports`].
     pub dir: PathBuf,
+    /// The period report of the whole wave, as written there.
     pub report: PeriodReport,
 }
 

@@ -29,28 +29,42 @@ pub struct Domain(Arc<str>);
 /// Why a peer entry or a seed line is not a usable server name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DomainError {
+    /// Nothing but white space, or nothing left after IDNA mapping.
     #[error("empty name")]
     Empty,
+    /// Longer than DNS allows: over 253 characters in ASCII form.
     #[error("name is longer than {MAX_LEN} characters")]
     TooLong,
+    /// A URL or address rather than a bare host: contains `/`, `?`, `#`, `@` or `\`.
     #[error("contains a scheme, path or query; give the bare host name")]
     NotABareHost,
+    /// Contains `:`, i.e. `host:port`.
     #[error("contains a port; give the host name without ':port'")]
     HasPort,
+    /// Contains white space inside the name.
     #[error("contains white space")]
     HasSpace,
+    /// Contains `*`, as in `*.example.com`.
     #[error("wildcards are not server names")]
     Wildcard,
+    /// An IPv4 or IPv6 address (bracketed or not), or a name whose last label is all
+    /// digits (a shortened IPv4 spelling such as `10.1`).
     #[error("IP addresses are not crawled; give the server's domain name")]
     IpLiteral,
+    /// A `localhost` label, or a name of a single label.
     #[error("'localhost' and single-label names are not public servers")]
     NotPublic,
+    /// IDNA (UTS 46) refused the name; holds IDNA's explanation.
     #[error("invalid international name: {0}")]
     Idna(String),
+    /// A label (held here) that is empty, over 63 characters, starts or ends with `-`, or
+    /// has a character other than a lowercase ASCII letter, a digit or `-`.
     #[error("invalid label '{0}': labels are 1-63 letters, digits or inner hyphens")]
     InvalidLabel(String),
+    /// The name (held here) does not end in a known public suffix.
     #[error("'{0}' is not under a known public suffix")]
     NoPublicSuffix(String),
+    /// The name (held here) is itself a public suffix, e.g. `co.uk`.
     #[error("'{0}' is itself a public suffix, not a server")]
     IsPublicSuffix(String),
 }

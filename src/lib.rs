@@ -18,7 +18,7 @@
 //! (the store's encoding, the resolver, the capabilities table, …) are crate-private,
 //! and `unreachable_pub` keeps them so.
 
-#![warn(unreachable_pub)]
+#![warn(missing_docs, unreachable_pub)]
 
 pub mod bench;
 mod cli;

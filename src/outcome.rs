@@ -44,6 +44,7 @@ pub enum FailureReason {
 }
 
 impl FailureReason {
+    /// Every reason once: the run summary's `failed` object lists them all, 0 included.
     pub const ALL: [FailureReason; 13] = [
         FailureReason::Dns,
         FailureReason::Connect,
@@ -60,6 +61,8 @@ impl FailureReason {
         FailureReason::Local,
     ];
 
+    /// The snake_case name: the key in the run summary's `failed` object, and the form
+    /// serde reads and writes.
     pub fn as_str(self) -> &'static str {
         match self {
             FailureReason::Dns => "dns",
@@ -123,6 +126,7 @@ pub enum OptOut {
 }
 
 impl OptOut {
+    /// Every kind once: the run summary's `opted_out` object lists them all, 0 included.
     pub const ALL: [OptOut; 4] = [
         OptOut::Robots,
         OptOut::Gone,
@@ -130,6 +134,8 @@ impl OptOut {
         OptOut::Excluded,
     ];
 
+    /// The snake_case name: the key in the run summary's `opted_out` object, and the form
+    /// serde reads and writes.
     pub fn as_str(self) -> &'static str {
         match self {
             OptOut::Robots => "robots",

@@ -15,16 +15,20 @@ use crate::domain::{Domain, DomainError};
 /// The usable domains of a list, in file order without duplicates, and its bad lines.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct DomainList {
+    /// Valid names, normalized, in file order, each once.
     pub domains: Vec<Domain>,
+    /// The lines that are not domains, in file order.
     pub problems: Vec<LineProblem>,
 }
 
 /// A line that is not a domain.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LineProblem {
+    /// Line number, counting from 1.
     pub line: usize,
     /// The line, clipped for echoing (see `crate::echo::clip`).
     pub text: String,
+    /// Why the line is not a domain.
     pub error: DomainError,
 }
 
@@ -35,6 +39,8 @@ impl fmt::Display for LineProblem {
 }
 
 impl DomainList {
+    /// Reads a list's text: comments, blank lines and repeats are dropped, bad lines
+    /// collected.
     pub fn parse(text: &str) -> DomainList {
         let mut list = DomainList::default();
         let mut seen = HashSet::new();
@@ -76,6 +82,7 @@ pub struct Exclusions {
 }
 
 impl Exclusions {
+    /// Excludes each of `domains` and its subdomains.
     pub fn new(domains: impl IntoIterator<Item = Domain>) -> Exclusions {
         Exclusions {
             domains: domains.into_iter().collect(),

@@ -13,8 +13,13 @@ use crate::domain::Domain;
 /// at the same instant twice (a re-run with `--at`) overwrites instead of duplicating.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
+    /// The server's canonical name: in a crawl, the name its instance API claims, else the
+    /// host that served NodeInfo (not necessarily the name visited).
     pub domain: Domain,
+    /// When it was read: in a crawl, the run's `--at` instant (one for every snapshot of
+    /// the run); in an import, the row's `taken_at`.
     pub at: DateTime<Utc>,
+    /// What the server reported.
     pub stats: ServerStats,
 }
 
@@ -27,16 +32,26 @@ pub struct Snapshot {
 pub struct ServerStats {
     /// NodeInfo `software.name`, lowercased.
     pub software: String,
+    /// NodeInfo `software.version`, as sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+    /// Registered users: NodeInfo `usage.users.total`, else `/api/v1/instance`
+    /// `stats.user_count`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub users_total: Option<i64>,
+    /// Users active in the last 30 days: NodeInfo `usage.users.activeMonth`, else
+    /// `/api/v2/instance` `usage.users.active_month`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active_month: Option<i64>,
+    /// Users active in the last 180 days: NodeInfo `usage.users.activeHalfyear`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active_halfyear: Option<i64>,
+    /// Posts made on this server: NodeInfo `usage.localPosts`, else `/api/v1/instance`
+    /// `stats.status_count`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_posts: Option<i64>,
+    /// Whether sign-ups are open: NodeInfo `openRegistrations`, else `/api/v2/instance`
+    /// `registrations.enabled`, else `/api/v1/instance` `registrations`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub open_registrations: Option<bool>,
     /// Registrations in the most recent complete week, from `/api/v1/instance/activity`.
@@ -45,8 +60,11 @@ pub struct ServerStats {
     /// NodeInfo schema version read, e.g. "2.1".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<String>,
+    /// The languages the server declares: `languages` of `/api/v2/instance`, else of
+    /// `/api/v1/instance`; empty when neither says.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub languages: Vec<String>,
+    /// The documents a crawl read for this snapshot, NodeInfo first; empty when imported.
     #[serde(default)]
     pub sources: Vec<Source>,
     /// Where an imported snapshot came from (`import --source`, or the file's `source`
@@ -59,8 +77,12 @@ pub struct ServerStats {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
+    /// A NodeInfo document: every crawled snapshot has one.
     NodeInfo,
+    /// The Mastodon-compatible `/api/v1/instance`.
     InstanceV1,
+    /// The Mastodon-compatible `/api/v2/instance`.
     InstanceV2,
+    /// `/api/v1/instance/activity`, when it held a complete week (for `registrations_week`).
     Activity,
 }

@@ -47,11 +47,16 @@ pub const SIM_THREADS: &str = "fedisim";
 pub struct CrawlBench {
     /// Servers in the generated world.
     pub servers: usize,
+    /// Seed of the generated world (`--seed`): the same seed and size give the same world.
     pub seed: u64,
+    /// Requests in flight in total, as `crawl --concurrency`.
     pub concurrency: u32,
+    /// Requests per second to any one host, as `crawl --per-host-rps`.
     pub per_host_rps: f64,
     /// `crawl --probe-timeout` (None: the crawl's default).
     pub probe_timeout: Option<f64>,
+    /// Latency, refusing and hanging servers, and outages of the world (`--latency-ms`,
+    /// `--refusing`, `--hanging`, `--outages`).
     pub shape: NetShape,
     /// Simulated days crawled, one crawl each.
     pub days: u32,
@@ -62,18 +67,27 @@ pub struct CrawlBench {
 /// The plain-HTTP crawl of the same world, measured to show what HTTPS costs.
 #[derive(Debug, Clone, Serialize)]
 pub struct PlainBaseline {
+    /// Wall-clock seconds of the plain-HTTP crawl.
     pub wall_secs: f64,
+    /// CPU seconds of the whole process during it, the simulation's included.
     pub cpu_secs: Option<f64>,
+    /// The simulation's share of `cpu_secs` (threads named [`SIM_THREADS`]).
     pub sim_cpu_secs: Option<f64>,
+    /// Distinct servers that answered in it (its summary's `servers_up`).
     pub servers_up: usize,
 }
 
 /// What one benchmark crawl measured. Field names are a contract (`--json`).
 #[derive(Debug, Clone, Serialize)]
 pub struct CrawlResult {
+    /// What the numbers were measured on.
     pub machine: Machine,
+    /// What was run.
     pub bench: CrawlBench,
+    /// Wall-clock seconds of the first day's crawl, from the crawl's start to its summary
+    /// (generating and serving the world not included).
     pub wall_secs: f64,
+    /// HTTP requests sent (every attempt and redirect hop) per second of `wall_secs`.
     pub requests_per_sec: f64,
     /// Servers visited (names attempted) per second.
     pub visits_per_sec: f64,
@@ -85,6 +99,7 @@ pub struct CrawlResult {
     pub rss_before_bytes: Option<u64>,
     /// Peak RSS during the crawl (simulation included).
     pub peak_rss_bytes: Option<u64>,
+    /// Disk space of the database after every day's crawl, in bytes (allocated blocks).
     pub db_bytes: u64,
     /// Where the database was kept (`--keep`).
     pub kept: Option<PathBuf>,
@@ -92,6 +107,8 @@ pub struct CrawlResult {
     pub summary: Summary,
     /// With `tls`: the same world crawled over plain HTTP.
     pub plain_http: Option<PlainBaseline>,
+    /// The least time the first day's crawl could have taken with its slots, and the share
+    /// of it reached.
     pub bound: Bound,
     /// The crawls of the following days (`--days`).
     pub later_days: Vec<LaterDay>,
@@ -104,8 +121,14 @@ pub struct CrawlResult {
 /// first. Field names are a contract (`--json`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Bound {
+    /// Seconds the main pool's slots were held in total, divided by `--concurrency`.
     pub request_slots_secs: f64,
+    /// Seconds the first-contact (probe) pool's slots were held in total, divided by
+    /// `--concurrency`.
     pub probe_slots_secs: f64,
+    /// Seconds visits had to last in total (both pools' held time, or `1/rps` for each
+    /// request after a visit's first if that is more), divided by the visit slots
+    /// ([`crawl::visit_slots`]).
     pub visit_slots_secs: f64,
     /// The largest of the three.
     pub secs: f64,
@@ -114,9 +137,12 @@ pub struct Bound {
 }
 
 impl Bound {
+    /// The bound of a finished crawl: from its summary's slot times, counts and the slots
+    /// it had (`--concurrency`, as fitted to the file descriptors), its `--per-host-rps`
+    /// and its wall time in seconds.
     pub fn of(summary: &Summary, options: &CrawlOptions, wall_secs: f64) -> Bound {
-        let slots = options.fetch.concurrency.max(1) as f64;
-        let visit_slots = crawl::visit_slots(options.fetch.concurrency) as f64;
+        let slots = summary.concurrency.max(1) as f64;
+        let visit_slots = crawl::visit_slots(summary.concurrency) as f64;
         let spacing = summary.requests.saturating_sub(summary.attempted as u64) as f64
             / options.fetch.per_host_rps;
         let held = summary.request_slot_secs + summary.probe_slot_secs;
@@ -143,8 +169,11 @@ impl Bound {
 /// One crawl after the first, a simulated day later than the one before.
 #[derive(Debug, Clone, Serialize)]
 pub struct LaterDay {
+    /// Days after the first crawl's day (1: the second simulated day).
     pub day: u32,
+    /// Wall-clock seconds of that day's crawl.
     pub wall_secs: f64,
+    /// The crawler's own summary of that day's run.
     pub summary: Summary,
 }
 
@@ -336,6 +365,8 @@ pub async fn run(
 }
 
 impl CrawlResult {
+    /// The result for people: parameters, counts, times, the bound, CPU, memory and a row
+    /// for each later day.
     pub fn table(&self) -> Table {
         let b = &self.bench;
         let s = &self.summary;
@@ -464,5 +495,42 @@ impl CrawlResult {
             ));
         }
         text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bound_counts_the_slots_the_crawl_had_not_those_asked_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let seeds = dir.path().join("seeds.txt");
+        std::fs::write(&seeds, "a.example.org\n").unwrap();
+        let bench = CrawlBench {
+            servers: 10,
+            seed: 1,
+            concurrency: 1024,
+            per_host_rps: 5.0,
+            probe_timeout: None,
+            shape: NetShape::default(),
+            days: 1,
+            tls: false,
+        };
+        let options = options(&bench, &seeds, "127.0.0.1:9".parse().unwrap(), None).unwrap();
+        // The descriptor limit let the crawl have 16 slots a pool, not 1,024.
+        let summary = Summary {
+            concurrency: 16,
+            attempted: 100,
+            requests: 100,
+            request_slot_secs: 160.0,
+            probe_slot_secs: 32.0,
+            ..Summary::default()
+        };
+        let bound = Bound::of(&summary, &options, 20.0);
+        assert_eq!(bound.request_slots_secs, 10.0);
+        assert_eq!(bound.probe_slots_secs, 2.0);
+        assert_eq!(bound.visit_slots_secs, 192.0 / 128.0);
+        assert_eq!((bound.secs, bound.ratio), (10.0, 0.5));
     }
 }

@@ -20,17 +20,25 @@ use crate::store::Store;
 /// What one export benchmark measured. Field names are a contract (`--json`).
 #[derive(Debug, Clone, Serialize)]
 pub struct ExportResult {
+    /// What the numbers were measured on.
     pub machine: Machine,
+    /// The size of the history written.
     pub bench: HistorySize,
+    /// Snapshots the history wrote, hence the rows each export holds.
     pub snapshots: u64,
-    /// Writing the history, the exports, the checking pass and the import, in order.
+    /// Writing the history, the exports, the checking pass, the import and deriving the
+    /// imported days' summaries, in order.
     pub phases: Vec<Phase>,
+    /// Size of the CSV export file, in bytes.
     pub csv_bytes: u64,
+    /// Disk space of the Parquet export's directory of day partitions, in bytes (allocated
+    /// blocks).
     pub parquet_bytes: u64,
     /// Rows a second of the import's checking pass alone.
     pub check_rows_per_sec: f64,
     /// Rows a second of the whole import (checking, then storing).
     pub import_rows_per_sec: f64,
+    /// Where the database was kept (`--keep`).
     pub kept: Option<PathBuf>,
 }
 
@@ -109,6 +117,8 @@ pub fn run(
 }
 
 impl ExportResult {
+    /// The result for people: the size, each phase's time and memory peak, the exports'
+    /// sizes and the import's rates.
     pub fn table(&self) -> Table {
         let mut t = Table::new(
             format!(

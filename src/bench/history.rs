@@ -26,11 +26,14 @@ use crate::store::{self, ServerRecord, Store};
 /// days ending 2024-12-31 (fixed, so that runs are comparable).
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct HistorySize {
+    /// Servers in the history: those of a generated world of this size.
     pub servers: usize,
+    /// Days of history, one crawl each.
     pub days: u32,
 }
 
 impl HistorySize {
+    /// The history of this size, ending 2024-12-31.
     pub fn history(&self) -> History {
         let last_day = Day::from_ymd(2024, 12, 31).expect("a valid date");
         History::new(self.servers, self.days, last_day)
@@ -197,10 +200,12 @@ impl History {
         Ok(written)
     }
 
+    /// The day of the history's first crawl.
     pub fn first_day(&self) -> Day {
         self.first_day
     }
 
+    /// The day of the history's last crawl.
     pub fn last_day(&self) -> Day {
         self.first_day.add_days(self.days - 1)
     }

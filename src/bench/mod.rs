@@ -64,6 +64,8 @@ impl Scratch {
         self.dir.join("db")
     }
 
+    /// The scratch directory itself: the database is its `db` subdirectory, and a benchmark
+    /// puts its other files (seed list, exports) beside it.
     pub fn dir(&self) -> &Path {
         &self.dir
     }
@@ -87,12 +89,16 @@ impl Drop for Scratch {
 /// without it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Machine {
+    /// Logical CPUs this process may use (`available_parallelism`), 1 if unknown.
     pub cores: usize,
+    /// CPU model, the `model name` of `/proc/cpuinfo`; `None` where that is unreadable.
     pub cpu: Option<String>,
+    /// Total RAM in bytes, `MemTotal` of `/proc/meminfo`; `None` where that is unreadable.
     pub memory_bytes: Option<u64>,
 }
 
 impl Machine {
+    /// Reads the machine this process runs on.
     pub fn this() -> Machine {
         Machine {
             cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -116,7 +122,10 @@ impl Machine {
 /// One timed step and the most memory the process held during it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Phase {
+    /// What the step did, as the table prints it (e.g. `write history`).
     pub name: String,
+    /// Wall-clock seconds the step took (for a report run as its own process, the whole
+    /// process's run).
     pub secs: f64,
     /// Peak RSS during the step where the kernel can reset the mark
     /// (`/proc/self/clear_refs`), else since the process started.
@@ -152,7 +161,9 @@ impl Phase {
 /// A titled two-column table for people; `--json` prints the result structs instead.
 #[derive(Debug, Clone)]
 pub struct Table {
+    /// The benchmark and its parameters, then the machine on a second line.
     pub title: String,
+    /// Label and value of each line, in print order.
     pub rows: Vec<[String; 2]>,
 }
 

@@ -149,10 +149,12 @@ pub fn output_with_peak_rss(command: &mut Command) -> std::io::Result<(Output, O
     }
 }
 
+/// Total RAM of the machine in bytes (`MemTotal` of `/proc/meminfo`).
 pub fn memory_total() -> Option<u64> {
     kib_field("/proc/meminfo", "MemTotal")
 }
 
+/// The CPU's model name (the first `model name` of `/proc/cpuinfo`).
 pub fn cpu_model() -> Option<String> {
     let text = std::fs::read_to_string("/proc/cpuinfo").ok()?;
     let line = text.lines().find(|l| l.starts_with("model name"))?;

@@ -25,15 +25,21 @@ pub const SPANS: [i64; 3] = [1, 30, 365];
 /// What one report benchmark measured. Field names are a contract (`--json`).
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportResult {
+    /// What the numbers were measured on.
     pub machine: Machine,
+    /// The size of the history written.
     pub bench: HistorySize,
+    /// Snapshots the history wrote.
     pub snapshots: u64,
+    /// Snapshots written per second of the `write history (bulk)` phase.
     pub snapshots_per_sec: f64,
     /// Days whose summary was derived after the write (and again by the rebuild).
     pub days_derived: usize,
     /// Writing the history, deriving the days, each report, then the rebuild, in that
     /// order. Reports are separate processes: their peak RSS is the whole process's.
     pub phases: Vec<Phase>,
+    /// Disk space of the database at the end (after the rebuild), in bytes (allocated
+    /// blocks).
     pub db_bytes: u64,
     /// Disk bytes per stored snapshot, everything included.
     pub bytes_per_snapshot: f64,
@@ -158,6 +164,8 @@ pub fn run(
 }
 
 impl ReportResult {
+    /// The result for people: the size, the write rate, each phase's time and memory
+    /// peak, and the database's size.
     pub fn table(&self) -> Table {
         let mut t = Table::new(
             format!(

@@ -13,8 +13,9 @@
 //! re-probe schedule and the liveness rule in [`crate::store::record`]), then every new
 //! name found in a peer list, until `--max-servers` names are known. A name that did not
 //! answer on its latest visit (or was never visited) is first probed: its visit starts
-//! with one request under [`Contact::Probe`] and goes on only if that is answered. Names covered by `--exclude` are never
-//! contacted; aliases are visited through their canonical name. New names under one
+//! with one request under [`Contact::Probe`] and goes on only if that is answered. Names
+//! covered by `--exclude` are never contacted; aliases are visited through their
+//! canonical name. New names under one
 //! registrable domain are capped per run, so a crawler trap listing 300,000
 //! subdomains costs a few entries, not a crawl; so are the new names one server's peer
 //! list may introduce ([`DEFAULT_MAX_NEW_PER_SERVER`]), so a list of 850,000 distinct
@@ -61,8 +62,13 @@ pub const DEFAULT_MAX_NEW_PER_SERVER: u32 = 10_000;
 /// Everything a crawl run needs besides the store.
 #[derive(Debug, Clone)]
 pub struct CrawlOptions {
+    /// Names recorded if new and visited first when due: the `--seeds` file (else
+    /// `seeds/instances.txt` if present) and every `--seed`.
     pub seeds: Vec<Domain>,
+    /// Names never contacted, with their subdomains (`--exclude`); stored ones are marked
+    /// opted out (`excluded`).
     pub exclude: Exclusions,
+    /// How requests are made: user agent, timeouts, rates, slots and network.
     pub fetch: FetchConfig,
     /// Stop recording new names once this many are known.
     pub max_servers: Option<usize>,
@@ -79,9 +85,13 @@ pub struct CrawlOptions {
 /// What a run did. Field names are a contract (`--json`).
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Summary {
+    /// Id of this run's record in the store.
     pub run_id: u64,
+    /// The instant snapshots are recorded as taken ([`CrawlOptions::at`]).
     pub at: DateTime<Utc>,
+    /// Wall-clock time the run started.
     pub started: DateTime<Utc>,
+    /// Wall-clock seconds the run took.
     pub duration_secs: f64,
     /// Names in the database after the run (servers, aliases and dead names).
     pub known: usize,
@@ -91,8 +101,12 @@ pub struct Summary {
     pub up: usize,
     /// Distinct servers (canonical names) that produced a snapshot.
     pub servers_up: usize,
+    /// Failed visits by failure reason, every reason listed (0 included); a `local`
+    /// failure counts once its retries are spent.
     pub failed: BTreeMap<&'static str, usize>,
+    /// Visits that ended in an opt-out, by kind, every kind listed (0 included).
     pub opted_out: BTreeMap<&'static str, usize>,
+    /// Names first recorded this run from peer lists (seeds not included).
     pub newly_discovered: usize,
     /// Known names skipped because their re-probe is not due yet.
     pub not_due: usize,
@@ -109,11 +123,16 @@ pub struct Summary {
     /// New names not recorded because of `--max-servers`, the per-domain cap or the
     /// per-server cap.
     pub capped: usize,
+    /// HTTP requests sent: every attempt and redirect hop, robots.txt included.
     pub requests: u64,
     /// Seconds requests held a slot, summed: of the main pool, and of the first-contact
     /// (probe) pool. Divided by `--concurrency`, each bounds how fast the run could be.
     pub request_slot_secs: f64,
+    /// Seconds first-contact (probe) slots were held, summed (see `request_slot_secs`).
     pub probe_slot_secs: f64,
+    /// The request slots of each pool the run had: `--concurrency`, unless it was lowered
+    /// to fit the file descriptor limit.
+    pub concurrency: usize,
     /// The run was stopped (Ctrl-C) before it finished.
     pub interrupted: bool,
 }
@@ -127,6 +146,7 @@ impl Summary {
         }
     }
 
+    /// Failed visits, all reasons together.
     pub fn failed_total(&self) -> usize {
         self.failed.values().sum()
     }
@@ -242,6 +262,7 @@ pub async fn crawl(
     let mut summary = run.summary;
     summary.known = store.server_count();
     summary.requests = run.fetcher.requests_sent();
+    summary.concurrency = run.fetcher.concurrency();
     let (main, probe) = run.fetcher.hosts().slot_time();
     (summary.request_slot_secs, summary.probe_slot_secs) =
         (main.as_secs_f64(), probe.as_secs_f64());

@@ -44,9 +44,13 @@ use crate::parse::peers::{self, Found, PeerSet};
 use crate::parse::{wellknown, ParseError};
 use crate::snapshot::{ServerStats, Source};
 
-/// Size caps per document, applied to decoded bytes (robots.txt: [`crate::fetch::robots::ROBOTS_CAP`]).
+/// Cap of the well-known NodeInfo document and of each NodeInfo document, in decoded
+/// bytes (robots.txt has its own: [`crate::fetch::robots::ROBOTS_CAP`]).
 pub const NODEINFO_CAP: usize = 1024 * 1024;
+/// Cap of each instance API document (`/api/v1/instance`, `/api/v2/instance`,
+/// `/api/v1/instance/activity`), in decoded bytes.
 pub const INSTANCE_CAP: usize = 1024 * 1024;
+/// Cap of a peer list, and of each Misskey federation page, in decoded bytes.
 pub const PEERS_CAP: usize = 16 * 1024 * 1024;
 /// Misskey federation pages asked per visit (100 servers a page); paging also stops at
 /// a short page or one that adds no new name.
@@ -61,6 +65,7 @@ pub const MAX_NODEINFO_CANDIDATES: usize = 3;
 pub struct Visit {
     /// The name as it was visited.
     pub domain: Domain,
+    /// How the visit ended.
     pub result: VisitResult,
 }
 
@@ -69,24 +74,34 @@ pub struct Visit {
 pub struct Discovered {
     /// The visited name whose list held them.
     pub via: Domain,
+    /// The names read since the last hand-over, with the counts of rejected and skipped
+    /// entries.
     pub peers: Found,
 }
 
 /// Where visits hand their [`Discovered`] names.
 pub type PeerSender = tokio::sync::mpsc::UnboundedSender<Discovered>;
 
+/// How a visit ended.
 #[derive(Debug)]
 pub enum VisitResult {
+    /// The server answered as a fediverse server: its numbers and names.
     Up(Box<UpVisit>),
+    /// The visited name asked not to be counted (robots.txt, 410 or 451, NodeInfo
+    /// `private`) or is excluded (`--exclude`).
     OptedOut(OptOut),
+    /// No NodeInfo could be read; the error carries the failure reason.
     Failed(FetchError),
 }
 
+/// What a visit to a server that answered found.
 #[derive(Debug)]
 pub struct UpVisit {
+    /// The name its numbers are filed under (see the module doc).
     pub canonical: Domain,
     /// Other names this server answered under in this visit (never the canonical one).
     pub aliases: BTreeSet<Domain>,
+    /// The server's numbers: NodeInfo's, gaps filled from the Mastodon API.
     pub stats: ServerStats,
 }
 

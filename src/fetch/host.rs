@@ -42,12 +42,15 @@ pub const MAX_UNREACHABLE: u32 = 3;
 /// Why a request was not sent: the host it was for opted out or may not be asked this path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
+    /// The host the request was for.
     pub host: Domain,
+    /// Why: its stored opt-out, its robots.txt, or `--exclude`.
     pub how: OptOut,
 }
 
 /// What a host's robots.txt said, read once per run.
 pub enum RobotsAnswer {
+    /// robots.txt was served, or is missing (4xx: allow all); these rules decide each path.
     Rules(Robots),
     /// robots.txt could not be read (RFC 9309: a server error means "disallow all for
     /// now"); every request to the host fails with this error this run.
@@ -111,6 +114,7 @@ impl Drop for Slot {
 
 /// The politeness state of one host name.
 pub struct Host {
+    /// The host name this state is for.
     pub name: Domain,
     robots: OnceCell<RobotsAnswer>,
     /// Taken while waiting for this host's next slot, so its requests start one at a time.

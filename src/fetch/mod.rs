@@ -67,13 +67,19 @@ pub const VISIT_DEADLINE_TIMEOUTS: u32 = 15;
 /// How the fetcher behaves; built from the crawl options.
 #[derive(Debug, Clone)]
 pub struct FetchConfig {
+    /// `User-Agent` of every request; its product token selects the robots.txt rules.
     pub user_agent: String,
     /// For the whole request: connecting, redirects, waiting and reading the body.
     pub timeout: Duration,
     /// The same for a probe ([`Contact::Probe`]); at most `timeout`.
     pub probe_timeout: Duration,
+    /// For opening a connection (`crawl`: half of `--timeout`, at most 10 s).
     pub connect_timeout: Duration,
+    /// Requests per second to one host at most (`--per-host-rps`); a longer Crawl-delay
+    /// slows a host further.
     pub per_host_rps: f64,
+    /// Requests in flight at most (`--concurrency`), in each of the main and first-contact
+    /// pools.
     pub concurrency: usize,
     /// Send every request to this address, keeping the server's name in `Host`.
     pub connect_to: Option<SocketAddr>,
@@ -83,6 +89,7 @@ pub struct FetchConfig {
     pub max_retries: u32,
     /// A `Retry-After` longer than this is not waited for: the request fails instead.
     pub max_retry_wait: Duration,
+    /// Resolver, allowed addresses and trusted certificate authorities.
     pub network: NetworkConfig,
 }
 
@@ -129,8 +136,11 @@ pub enum Contact {
 /// (keep what was parsed from it) before asking for the next document.
 #[derive(Debug)]
 pub struct Page {
+    /// Status of the final response: redirects are followed, 429 and 503 waited out.
     pub status: StatusCode,
+    /// The host that answered, after any redirects.
     pub host: Domain,
+    /// The decoded body, at most the request's cap in bytes.
     pub body: Bytes,
     _slot: Slot,
 }
@@ -139,7 +149,9 @@ pub struct Page {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{reason}: {detail}")]
 pub struct FetchError {
+    /// The category the crawl summary counts the failure under (`failed`).
     pub reason: FailureReason,
+    /// What went wrong, in words, for logs.
     pub detail: String,
     /// Set when the request was not sent because its host opted out (or is excluded, or
     /// robots.txt disallows the path). The reason is then `redirect`: that is how a
@@ -150,6 +162,7 @@ pub struct FetchError {
 }
 
 impl FetchError {
+    /// A failure of `reason`, neither a refusal nor an NXDOMAIN.
     pub fn new(reason: FailureReason, detail: impl Into<String>) -> Self {
         FetchError {
             reason,
@@ -200,6 +213,9 @@ struct Request {
 }
 
 impl Fetcher {
+    /// The client of a crawl: redirects followed by hand, no proxy, no idle connections,
+    /// names resolved by the guarded resolver. Fails on an unusable CA certificate or DNS
+    /// server.
     pub fn new(config: FetchConfig) -> anyhow::Result<Fetcher> {
         // reqwest is built without a default crypto provider (faster builds); installing
         // it twice is harmless, so the error is ignored.
@@ -254,6 +270,7 @@ impl Fetcher {
         self.requests.load(Ordering::Relaxed)
     }
 
+    /// The politeness state of the hosts asked this run, and the slot pools.
     pub fn hosts(&self) -> &Hosts {
         &self.hosts
     }
@@ -347,9 +364,7 @@ impl Fetcher {
     }
 
     /// Waits until one hop may be sent: past the [gates](Self::gate), for the host's
-    /// next slot and a global one.
-    /// Passes the gates, then takes a slot: a first contact's if the visit is still
-    /// probing. Decided after the gates, because reading robots.txt there may have been
+    /// next turn, then for a slot: a first contact's if the visit is still probing. Decided after the gates, because reading robots.txt there may have been
     /// the host's first answer, and a host that answered is asked with the full timeout.
     async fn admit(
         &self,
@@ -596,10 +611,13 @@ impl Session<'_> {
         self.probing.store(false, Ordering::Relaxed);
     }
 
+    /// GETs `path` on `host` as part of this visit, reading at most `cap` bytes of body.
     pub async fn get(&self, host: &Domain, path: &str, cap: usize) -> Result<Page, FetchError> {
         self.send(Method::GET, host, path, None, cap).await
     }
 
+    /// POSTs `json` to `path` on `host` as part of this visit (Misskey's API), reading at
+    /// most `cap` bytes of body.
     pub async fn post_json(
         &self,
         host: &Domain,

@@ -24,6 +24,7 @@ pub struct Robots {
 }
 
 impl Robots {
+    /// Rules that allow every path: what a missing robots.txt (4xx) means.
     pub fn allow_all() -> Robots {
         Robots { rules: None }
     }
@@ -35,6 +36,8 @@ impl Robots {
         }
     }
 
+    /// Whether our product token (else `*`) may fetch `path` (with its query); always true
+    /// without usable rules.
     pub fn allows(&self, path: &str) -> bool {
         self.rules.as_ref().is_none_or(|r| r.allowed(path))
     }

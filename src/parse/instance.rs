@@ -14,11 +14,17 @@ use super::{json_object, lenient, ParseError};
 pub struct InstanceV1 {
     /// The bare host (Pleroma and Akkoma write `https://host`); a `:port` is kept.
     pub uri: Option<String>,
+    /// `version`, often a Mastodon version the software claims to be compatible with.
     pub version: Option<String>,
+    /// `stats.user_count`: registered users.
     pub user_count: Option<i64>,
+    /// `stats.status_count`: posts by the server's users.
     pub status_count: Option<i64>,
+    /// `stats.domain_count`: servers this one knows of.
     pub domain_count: Option<i64>,
+    /// `languages`: the languages the server declares.
     pub languages: Vec<String>,
+    /// `registrations`: whether sign-ups are open.
     pub registrations: Option<bool>,
 }
 
@@ -27,9 +33,14 @@ pub struct InstanceV1 {
 pub struct InstanceV2 {
     /// The bare host; a `:port` is kept.
     pub domain: Option<String>,
+    /// `version`, often a Mastodon version the software claims to be compatible with.
     pub version: Option<String>,
+    /// `usage.users.active_month`: monthly active users.
     pub active_month: Option<i64>,
+    /// `languages`: the languages the server declares.
     pub languages: Vec<String>,
+    /// `registrations.enabled` (or a bare boolean `registrations`): whether sign-ups are
+    /// open.
     pub registrations_enabled: Option<bool>,
 }
 
@@ -38,8 +49,11 @@ pub struct InstanceV2 {
 pub struct ActivityWeek {
     /// Unix time of the week's start.
     pub week: i64,
+    /// `statuses`: posts created that week.
     pub statuses: Option<i64>,
+    /// `logins`: user logins that week.
     pub logins: Option<i64>,
+    /// `registrations`: sign-ups that week.
     pub registrations: Option<i64>,
 }
 

@@ -15,13 +15,21 @@ pub struct NodeInfo {
     pub schema: Option<String>,
     /// Trimmed and lowercased (`Iceshrimp.NET` → `iceshrimp.net`); `"unknown"` if missing.
     pub software_name: String,
+    /// `software.version`.
     pub software_version: Option<String>,
+    /// `protocols`; 1.x's `inbound` and `outbound` lists merged without repeats.
     pub protocols: Vec<String>,
+    /// `usage.users.total`: registered users.
     pub users_total: Option<i64>,
+    /// `usage.users.activeMonth`: users active in the last 30 days.
     pub active_month: Option<i64>,
+    /// `usage.users.activeHalfyear`: users active in the last 180 days.
     pub active_halfyear: Option<i64>,
+    /// `usage.localPosts`: posts made on this server.
     pub local_posts: Option<i64>,
+    /// `openRegistrations`: whether sign-ups are open.
     pub open_registrations: Option<bool>,
+    /// `metadata.nodeName`, else 2.2's `instance.name`: the server's display name.
     pub node_name: Option<String>,
     /// The server asks not to be listed (`metadata.private`, Hubzilla's
     /// `metadata.hide_in_statistics`).

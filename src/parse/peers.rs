@@ -62,6 +62,7 @@ pub struct Read {
 /// The names and counts a [`PeerSet`] read since they were last taken ([`PeerSet::take`]).
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Found {
+    /// Valid names new to the visit, in the order first served.
     pub names: Vec<Domain>,
     /// Entries that are not valid public domain names.
     pub rejected: usize,
@@ -70,12 +71,14 @@ pub struct Found {
 }
 
 impl Found {
+    /// True when nothing was read: no names, and no rejected or skipped entries.
     pub fn is_empty(&self) -> bool {
         self.names.is_empty() && self.rejected == 0 && self.skipped == 0
     }
 }
 
 impl PeerSet {
+    /// An empty set, for one visit.
     pub fn new() -> PeerSet {
         PeerSet::default()
     }
@@ -96,6 +99,7 @@ impl PeerSet {
         }
     }
 
+    /// The names kept and not taken yet, consuming the set.
     pub fn into_names(self) -> Vec<Domain> {
         self.names
     }

@@ -14,10 +14,15 @@ const REL_PREFIX: &str = "nodeinfo.diaspora.software/ns/schema/";
 /// The NodeInfo schema versions we can read, ordered so that a higher version is better.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SchemaVersion {
+    /// Schema 1.0 (rel `…/ns/schema/1.0`).
     V1_0,
+    /// Schema 1.1 (rel `…/ns/schema/1.1`).
     V1_1,
+    /// Schema 2.0 (rel `…/ns/schema/2.0`).
     V2_0,
+    /// Schema 2.1 (rel `…/ns/schema/2.1`).
     V2_1,
+    /// Schema 2.2 (rel `…/ns/schema/2.2`), the newest.
     V2_2,
 }
 
@@ -62,6 +67,7 @@ impl SchemaVersion {
 /// One NodeInfo document a server offers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeInfoLink {
+    /// The schema version the link's `rel` names.
     pub schema: SchemaVersion,
     /// The href as the server wrote it (trimmed); checked to be an absolute http(s) URL.
     pub href: String,

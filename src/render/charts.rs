@@ -42,14 +42,20 @@ const WAVE: RGBColor = RGBColor(240, 200, 40);
 /// One of the report's charts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Chart {
+    /// Users and monthly active users per day (lines), growth waves shaded.
     Users,
+    /// Servers up per day (line).
     Servers,
+    /// New servers per day (bars with their values), growth waves shaded.
     NewServers,
+    /// Monthly active users by software on the last day: the top 8, then the rest (bars).
     Software,
+    /// Monthly active users by declared language on the last day, the top 10 (bars).
     Languages,
 }
 
 impl Chart {
+    /// Every chart, in the order reports show them.
     pub const ALL: [Chart; 5] = [
         Chart::Users,
         Chart::Servers,

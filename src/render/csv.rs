@@ -25,6 +25,7 @@ const HEADER: [&str; 16] = [
     "signups_servers_reporting",
 ];
 
+/// `days.csv` of `days`: the header, then one row per day in the order given.
 pub fn days_csv(days: &[DayReport]) -> String {
     table(
         HEADER,

@@ -16,6 +16,7 @@ use crate::report::headline::caveats;
 use crate::report::stats::{DayReport, Flagged, Growth, SplitRow, METHOD};
 use crate::report::{PeriodReport, Report};
 
+/// The whole report as Markdown: `report.md`, and `report --format md`.
 pub fn markdown(report: &Report) -> String {
     let end = report.end();
     let mut md = String::new();

@@ -43,12 +43,19 @@ use crate::store::{ServerRecord, Store, StoreError};
 /// What a set of counting servers adds up to on one day.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Part {
+    /// Servers that answered on the day.
     pub observed: u64,
+    /// Servers silent on the day that answered within the [`CARRY_DAYS`] before.
     pub carried_forward: u64,
+    /// Servers observed on the day whose first successful snapshot was taken that day.
     pub new: u64,
+    /// Their users, monthly and half-year active users.
     pub users: UserCounts,
+    /// Their local posts.
     pub posts: PostCounts,
+    /// How many of them reported each number, and declared a language.
     pub coverage: Coverage,
+    /// The weekly sign-ups of those that publish them.
     pub signups: Signups,
     /// By declared language.
     pub languages: BTreeMap<String, LanguageRow>,
@@ -68,9 +75,13 @@ pub struct SoftwareDay {
 /// A suspect server of the day, with its software so a `--software` report can select.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredFlag {
+    /// The suspect server.
     pub domain: Domain,
+    /// The software of its reading, as keyed in [`DaySummary::software`].
     pub software: String,
+    /// The rule's machine name, one of [`suspect::RULES`].
     pub rule: String,
+    /// The reason in words, with the offending numbers.
     pub reason: String,
 }
 
@@ -78,9 +89,11 @@ pub struct StoredFlag {
 /// of a period's list of new servers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewServer {
+    /// The server first up on the day.
     pub domain: Domain,
     /// Whether its reading is suspect (then in `flagged` with its rule).
     pub suspect: bool,
+    /// The numbers of its reading that day (flattened into the stored object).
     #[serde(flatten)]
     pub numbers: Numbers,
 }
@@ -88,6 +101,7 @@ pub struct NewServer {
 /// Everything a report needs of one day.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DaySummary {
+    /// Each software's part of the day, by software name (lowercased).
     pub software: BTreeMap<String, SoftwareDay>,
     /// In domain order.
     pub flagged: Vec<StoredFlag>,
@@ -103,7 +117,9 @@ pub struct DaySummary {
 /// Where a server would count on a day (with suspect data included).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Side {
+    /// The software of its reading on that day.
     pub software: String,
+    /// Whether it is suspect on that day (its reading, or a spam farm).
     pub suspect: bool,
 }
 
@@ -111,8 +127,11 @@ pub struct Side {
 /// (`None`: not counting), and their users on each.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GrowthCell {
+    /// Where the servers would count on the day before.
     pub before: Option<Side>,
+    /// Where they would count on the day.
     pub after: Option<Side>,
+    /// How many servers stand so, and their users on each day.
     pub moves: Moves,
 }
 

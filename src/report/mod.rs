@@ -56,21 +56,48 @@ pub enum Scope {
     /// One day; `None`: the last day with a crawl.
     Day(Option<Day>),
     /// The period (since, until]; `until` `None`: the last day with a crawl.
-    Period { since: Day, until: Option<Day> },
+    Period {
+        /// D1, the day the period is measured from: its new servers are those of the
+        /// days after it.
+        since: Day,
+        /// D2, the period's last day.
+        until: Option<Day>,
+    },
 }
 
 /// Why a report cannot be made, each with what to do about it.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
+    /// A day outside the days of the census.
     #[error(
         "there is no census for {day}: the database covers {first} to {last} (UTC); pick a \
          day in that range"
     )]
-    UnknownDay { day: Day, first: Day, last: Day },
+    UnknownDay {
+        /// The day asked for.
+        day: Day,
+        /// The census's first day: the first day with a crawl.
+        first: Day,
+        /// The census's last day: the last day with a crawl.
+        last: Day,
+    },
+    /// A period that starts after it ends.
     #[error("--since {since} is after --until {until}: swap the two days")]
-    Reversed { since: Day, until: Day },
+    Reversed {
+        /// The `--since` day.
+        since: Day,
+        /// The `--until` day.
+        until: Day,
+    },
+    /// A `--software` that no server runs now or ran on a reported day.
     #[error("no server in the database runs '{name}'; pass --software with one it knows: {known}")]
-    UnknownSoftware { name: String, known: String },
+    UnknownSoftware {
+        /// The name asked for, clipped for display.
+        name: String,
+        /// The software the servers run now, most servers first, with their counts.
+        known: String,
+    },
+    /// The database failed or cannot answer (missing, locked, empty, corrupt, ...).
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -190,8 +217,11 @@ pub fn build_periods(
 
 /// A census loaded for the days `since..=until` of a scope.
 pub struct Loaded {
+    /// The history over the scope's window, ready to compute each of its days.
     pub census: Census,
+    /// The scope's first day: the day, or the day a period is measured from.
     pub since: Day,
+    /// The scope's last day.
     pub until: Day,
 }
 

@@ -17,15 +17,19 @@ use crate::report::waves::{self, Wave};
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Report {
+    /// One day's numbers and headline (`--date`).
     Day(DayOnly),
+    /// A period's figures, waves and daily series (`--since`).
     Period(PeriodReport),
 }
 
 /// A one-day report: the day's numbers and a headline, as one JSON object.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DayOnly {
+    /// The day's numbers, flattened into the report's JSON object.
     #[serde(flatten)]
     pub day: DayReport,
+    /// The day's headline sentence (see [`headline::day`]).
     pub headline: String,
 }
 
@@ -33,7 +37,9 @@ pub struct DayOnly {
 /// from `since` through `until` inclusive, so its first entry is the starting point.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PeriodReport {
+    /// D1: the day the figures are measured from, and the first entry of `days`.
     pub since: Day,
+    /// D2: the period's last day, whose numbers the totals give.
     pub until: Day,
     /// users.total(until) − users.total(since); negative when users were lost.
     pub new_users: i64,
@@ -47,13 +53,16 @@ pub struct PeriodReport {
     pub servers_up: u64,
     /// Where `new_users` happened (see [`Growth`]): its parts add up to it.
     pub growth: Growth,
+    /// Sign-ups over the period, as the servers that publish them report them.
     pub signups: PeriodSignups,
+    /// The period's headline sentence (see [`headline::period`]).
     pub headline: String,
     /// The sentence after the headline: which part of the new users signed up and
     /// which was found.
     pub headline_split: String,
     /// Growth waves within the period (see [`waves`]).
     pub waves: Vec<Wave>,
+    /// Each day's report from `since` through `until`, oldest first.
     pub days: Vec<DayReport>,
     /// The servers counted in `new_servers`, most users first (the full list; reports
     /// show the top and write it all as CSV). Not part of the JSON document.
@@ -138,6 +147,7 @@ impl Report {
         &days[days.len() - 1]
     }
 
+    /// The report's headline sentence.
     pub fn headline(&self) -> &str {
         match self {
             Report::Day(only) => &only.headline,

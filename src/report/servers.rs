@@ -47,13 +47,18 @@ pub enum Sort {
     Active,
     /// Earliest first-up first.
     FirstSeen,
+    /// By domain name.
     Domain,
 }
 
+/// What `fedicensus servers` lists: which servers, in which order, how many.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Query {
+    /// Which servers: standing on the day, new, gone or suspect.
     pub select: Select,
+    /// The order of the rows; ties by domain.
     pub sort: Sort,
+    /// At most this many rows (`--limit`); `None`: all of them.
     pub limit: Option<usize>,
 }
 
@@ -65,19 +70,26 @@ pub enum Standing {
     Observed,
     /// Silent on the day; counted with the numbers it gave on `from`.
     CarriedForward {
+        /// The day of its last answer, whose numbers it is counted with.
         from: Day,
     },
     /// Flagged by a suspect-data rule; counted only with `--include-suspect`.
     Suspect {
+        /// The rule's machine name, one of [`suspect::RULES`].
         rule: &'static str,
+        /// The reason in words, with the offending numbers.
         reason: String,
+        /// Whether it is counted anyway (`--include-suspect`).
         counted: bool,
     },
+    /// Asked not to be counted: never counted.
     OptedOut {
+        /// How: robots.txt, HTTP 410 or 451, NodeInfo private or hidden, or `--exclude`.
         how: OptOut,
     },
     /// More than the carry-forward days silent: last answered on `since`.
     Silent {
+        /// The day of its last answer.
         since: Day,
     },
 }
@@ -126,11 +138,14 @@ impl Standing {
 /// One server on one day: its standing and the numbers of its latest reading.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ServerRow {
+    /// The server's canonical name.
     pub domain: Domain,
     /// The day the row is about (for a period: the day the server was new, gone or
     /// flagged; its last such day).
     pub day: Day,
+    /// Whether it counts on `day`, and why (not).
     pub standing: Standing,
+    /// The numbers of its latest reading, flattened into the row.
     #[serde(flatten)]
     pub numbers: Numbers,
 }
@@ -139,13 +154,19 @@ pub struct ServerRow {
 /// a day's summary for the servers new that day).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Numbers {
+    /// The software it ran (NodeInfo `software.name`), lowercased.
     pub software: String,
     /// When the numbers below were read.
     pub read_at: DateTime<Utc>,
+    /// When its first successful snapshot was taken, as its record says.
     pub first_up: Option<DateTime<Utc>>,
+    /// Users (`None`: not reported).
     pub users_total: Option<i64>,
+    /// Monthly active users (`None`: not reported).
     pub active_month: Option<i64>,
+    /// Half-year active users (`None`: not reported).
     pub active_halfyear: Option<i64>,
+    /// Local posts (`None`: not reported).
     pub local_posts: Option<i64>,
 }
 

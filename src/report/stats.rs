@@ -140,22 +140,34 @@ impl Filter {
 /// One day's numbers. The field names are a contract with JSON consumers.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DayReport {
+    /// The UTC day the numbers are for.
     pub date: Day,
+    /// How many servers count on the day and how, and those new, gone or left out.
     pub servers: ServerCounts,
+    /// Users, monthly and half-year active users, summed over the counting servers.
     pub users: UserCounts,
+    /// Local posts, summed over the counting servers.
     pub posts: PostCounts,
+    /// How many of the counting servers reported each number.
     pub coverage: Coverage,
+    /// The counting servers by software, most monthly active users first.
     pub by_software: Vec<SoftwareRow>,
+    /// The counting servers by declared language, ordered as `by_software`; a server
+    /// declaring several languages is in each of their rows.
     pub by_language: Vec<LanguageRow>,
     /// The change since the day before, split; `None` on the census's first day.
     pub growth: Option<Growth>,
+    /// Weekly sign-ups of the counting servers that publish them (a day's estimate is ÷ 7).
     pub signups: Signups,
     /// Servers that would count but were left out as suspect.
     pub excluded: Vec<Flagged>,
     /// With `--include-suspect`: the suspect servers that were counted anyway.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub suspect_included: Vec<Flagged>,
+    /// Whether the day's crawls can be trusted: `ok`, `thin` or `nothing_reachable`.
     pub health: Health,
+    /// Sentences to read the numbers by: the baseline day, a thin or missing crawl, the
+    /// software filter, suspect data counted.
     pub notes: Vec<String>,
 }
 
@@ -196,6 +208,7 @@ impl Health {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+/// The servers of a day: how many count and how, and how many are new, gone or suspect.
 pub struct ServerCounts {
     /// `observed + carried_forward`.
     pub up: u64,
@@ -212,33 +225,48 @@ pub struct ServerCounts {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// User numbers summed over a set of servers; one that did not report a number adds 0.
 pub struct UserCounts {
+    /// Users: the accounts the servers report (NodeInfo `usage.users.total`).
     pub total: i64,
+    /// Monthly active users (NodeInfo `usage.users.activeMonth`).
     pub active_month: i64,
+    /// Half-year active users (NodeInfo `usage.users.activeHalfyear`).
     pub active_halfyear: i64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Post numbers summed over a set of servers; one that did not report them adds 0.
 pub struct PostCounts {
+    /// Posts written on the servers themselves (NodeInfo `usage.localPosts`).
     pub local: i64,
 }
 
 /// How many of the counting servers reported each number.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Coverage {
+    /// Counting servers that reported their users.
     pub users_total: u64,
+    /// Counting servers that reported their monthly active users.
     pub active_month: u64,
+    /// Counting servers that reported their half-year active users.
     pub active_halfyear: u64,
+    /// Counting servers that reported their local posts.
     pub local_posts: u64,
     /// Servers that declared at least one language.
     pub languages: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One software and the counting servers that run it (a row of `by_software`).
 pub struct SoftwareRow {
+    /// The software name (NodeInfo `software.name`), lowercased.
     pub software: String,
+    /// Counting servers running it.
     pub servers: u64,
+    /// Their users (0 for a server that did not report them).
     pub users_total: i64,
+    /// Their monthly active users (0 for a server that did not report them).
     pub active_month: i64,
 }
 
@@ -246,9 +274,13 @@ pub struct SoftwareRow {
 /// print both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SplitRow<'a> {
+    /// The software name or the language code.
     pub name: &'a str,
+    /// Counting servers in the row.
     pub servers: u64,
+    /// Their users.
     pub users_total: i64,
+    /// Their monthly active users.
     pub active_month: i64,
 }
 
@@ -291,16 +323,23 @@ fn tally(servers: &mut u64, users_total: &mut i64, active_month: &mut i64, r: &R
 /// servers that declare it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LanguageRow {
+    /// The language code: a declared tag's primary subtag, lowercased.
     pub language: String,
+    /// Counting servers that declare it.
     pub servers: u64,
+    /// All the users of those servers, whatever else they declare.
     pub users_total: i64,
+    /// All the monthly active users of those servers.
     pub active_month: i64,
 }
 
 /// A number of servers and their users: one part of a [`Growth`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct ServerUsers {
+    /// Servers in this part.
     pub servers: u64,
+    /// Their users: the change in them for `continuing`, all of them for the other parts
+    /// (for `stopped_counting`, the users lost, as a positive number).
     pub users: i64,
 }
 
@@ -358,9 +397,13 @@ impl Growth {
 /// did not report users): on D1, on D2, and the sum of each server's change.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Moves {
+    /// Servers in the set.
     pub servers: u64,
+    /// Their users on D1.
     pub before: i64,
+    /// Their users on D2.
     pub after: i64,
+    /// The sum of each server's change in users from D1 to D2.
     pub change: i64,
 }
 
@@ -428,6 +471,7 @@ pub fn per_day(week: i64) -> i64 {
 /// A server the suspect-data rules flagged, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Flagged {
+    /// The server left out (or, with `--include-suspect`, counted anyway).
     pub domain: Domain,
     /// The rule's machine name, e.g. `jump`.
     pub rule: &'static str,
@@ -439,6 +483,7 @@ pub struct Flagged {
 /// fact that decides whether it counts. Built only by [`Census::entries`].
 #[derive(Debug, Clone, Copy)]
 pub struct Entry<'a> {
+    /// The server's canonical name.
     pub domain: &'a Domain,
     /// The latest reading on or before the day.
     pub reading: &'a Reading,
@@ -827,12 +872,16 @@ impl Census {
 /// How many servers answered on a day, on the day before, and on both.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Turnout {
+    /// Servers that answered on the day (a snapshot taken that day).
     pub today: u64,
+    /// Servers that answered on the day before.
     pub day_before: u64,
+    /// Servers that answered on both days.
     pub answered: u64,
 }
 
 impl Turnout {
+    /// Adds the turnout of other servers (another group's, as days are derived).
     pub fn add(&mut self, other: Turnout) {
         self.today += other.today;
         self.day_before += other.day_before;
@@ -856,9 +905,13 @@ impl Turnout {
 /// What the notes of a day say besides its numbers: the census's first day, the days
 /// with a crawl, and the filter.
 pub struct NoteContext<'a> {
+    /// The census's first day, on which no server is new.
     pub baseline: Day,
+    /// The days on which a crawl ended: a day without one gets a note.
     pub crawl_days: &'a BTreeSet<Day>,
+    /// The `--software` filter, lowercased, if any.
     pub software: Option<&'a str>,
+    /// Whether suspect servers are counted (`--include-suspect`).
     pub include_suspect: bool,
 }
 

@@ -62,37 +62,63 @@ pub const LOOKBACK_DAYS: i64 = STUCK_DAYS + CARRY_DAYS;
 /// Why a server's numbers are not believed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reason {
+    /// A count below zero.
     Negative {
+        /// The field: `users_total`, `active_month`, `active_halfyear` or `local_posts`.
         field: &'static str,
+        /// Its value, below zero.
         value: i64,
     },
+    /// Users, monthly or half-year active users above [`MAX_USERS`].
     TooManyUsers {
+        /// The field: `users_total`, `active_month` or `active_halfyear`.
         field: &'static str,
+        /// Its value, above [`MAX_USERS`].
         value: i64,
     },
+    /// Local posts above their bound (see [`too_many_posts`]).
     TooManyPosts {
+        /// The local posts reported.
         posts: i64,
+        /// [`MAX_POSTS_PER_USER`] per user (at least one user), at most [`MAX_POSTS`].
         bound: i64,
     },
+    /// One count above another that must be at least as large.
     Above {
+        /// Which count exceeds which.
         which: Above,
+        /// The smaller field's value, the one too high.
         value: i64,
+        /// The larger field's value, which it exceeds.
         bound: i64,
     },
+    /// A leap in users versus the previous reading (see [`jump`]).
     Jump {
+        /// Users in the previous reading.
         from: i64,
+        /// Users in this reading.
         to: i64,
+        /// Whole hours between the two readings.
         hours: i64,
     },
+    /// A monthly-active counter unchanged while posts grow (see [`stuck`]).
     Stuck {
+        /// The unchanged monthly active users.
         active_month: i64,
+        /// The day of the reading, at least [`STUCK_DAYS`] earlier, it is unchanged from.
         since: Day,
+        /// Local posts in that reading.
         posts_from: i64,
+        /// Local posts in this reading.
         posts_to: i64,
     },
+    /// One of a burst of servers first up on one day under one registrable domain.
     Farm {
+        /// The registrable domain they share.
         registrable: String,
+        /// The day they were first up.
         day: Day,
+        /// How many were first up under it that day (more than [`FARM_MAX`]).
         count: usize,
     },
 }
@@ -179,8 +205,11 @@ impl fmt::Display for Reason {
 /// Which count exceeds which in an [`Reason::Above`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Above {
+    /// More monthly active users than users (`active_above_total`).
     MonthOverUsers,
+    /// More half-year active users than users (`halfyear_above_total`).
     HalfyearOverUsers,
+    /// More monthly than half-year active users (`month_above_halfyear`).
     MonthOverHalfyear,
 }
 

@@ -37,7 +37,9 @@ pub const TOP_SERVERS: usize = 5;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Measure {
+    /// New users: the change in users since the day before.
     NewUsers,
+    /// New servers: the day's `servers.new`.
     NewServers,
 }
 
@@ -45,7 +47,9 @@ pub enum Measure {
 /// started counting it during the wave).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Contributor {
+    /// The server that grew.
     pub domain: Domain,
+    /// Users it gained from the day before the wave through its last day.
     pub users: i64,
 }
 
@@ -54,9 +58,11 @@ pub struct Contributor {
 pub struct Wave {
     /// "Wave of November 7 to 12", for people to refer to it.
     pub name: String,
+    /// The wave's first high day.
     pub start: Day,
     /// The high day with the most new users (or new servers, if only those rose).
     pub peak: Day,
+    /// The wave's last high day.
     pub end: Day,
     /// What was high on at least one of its days.
     pub measures: Vec<Measure>,

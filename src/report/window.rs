@@ -22,13 +22,19 @@ use crate::text::clean;
 /// per server per day.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reading {
+    /// The UTC day the snapshot was taken.
     pub day: Day,
+    /// When the snapshot was taken.
     pub at: DateTime<Utc>,
     /// Shared between readings: a window holds few distinct software names.
     pub software: Arc<str>,
+    /// Users (`None`: not reported).
     pub users_total: Option<i64>,
+    /// Monthly active users (`None`: not reported).
     pub active_month: Option<i64>,
+    /// Half-year active users (`None`: not reported).
     pub active_halfyear: Option<i64>,
+    /// Local posts (`None`: not reported).
     pub local_posts: Option<i64>,
     /// Sign-ups in the server's last complete week (Mastodon's instance activity).
     pub registrations_week: Option<i64>,
@@ -40,6 +46,7 @@ pub struct Reading {
 /// Each server's readings over `from..=to`, oldest first, at most one per day.
 #[derive(Debug, Default)]
 pub struct Window {
+    /// Each server's readings, oldest first, at most one per day.
     pub servers: BTreeMap<Domain, Vec<Reading>>,
     names: HashMap<String, Arc<str>>,
     language_lists: HashMap<Vec<String>, Arc<[Arc<str>]>>,

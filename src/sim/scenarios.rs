@@ -89,6 +89,7 @@ pub const WAVE_SPAM_DAY: u32 = 17;
 pub const WAVE_SPAM_NODES: usize = 8;
 /// The day `tallclaims.social` claims 5,000,000 users (only that day).
 pub const WAVE_FAKE_DAY: u32 = 20;
+/// The wave server that claims an implausible user count on [`WAVE_FAKE_DAY`].
 pub const WAVE_FAKE_DOMAIN: &str = "tallclaims.social";
 /// The servers that are dead on some days.
 pub const WAVE_FLAKY: [usize; 3] = [10, 11, 12];

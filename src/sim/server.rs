@@ -43,10 +43,13 @@ use super::world::{Behaviour, HostIndex, Kind, SimServer, World};
 pub struct RequestRecord {
     /// Host without port, lowercased.
     pub host: String,
+    /// The HTTP method, e.g. `GET` (Misskey's federation list is a `POST`).
     pub method: String,
     /// Path including the query.
     pub path: String,
+    /// When the sim received the request (monotonic clock), for measuring request pacing.
     pub at: Instant,
+    /// The `User-Agent` header, if the request sent one.
     pub user_agent: Option<String>,
 }
 
@@ -115,6 +118,8 @@ impl Shared {
 
 /// A running sim. Dropping it stops the listener and every open connection.
 pub struct SimHandle {
+    /// The address the listener is bound to: where the crawler must connect to, whatever
+    /// host it asks for.
     pub addr: SocketAddr,
     /// The test CA's certificate (PEM) when serving HTTPS.
     pub ca_pem: Option<String>,
@@ -144,6 +149,7 @@ impl SimHandle {
         lock(&self.shared.log).clone()
     }
 
+    /// Empties the request log, e.g. between simulated days.
     pub fn clear_requests(&self) {
         lock(&self.shared.log).clear();
     }

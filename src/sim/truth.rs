@@ -49,12 +49,21 @@ use super::world::{Behaviour, HostIndex, Kind, SimServer, World};
 pub struct Truth {
     /// Canonical domains counted.
     pub counted: BTreeSet<String>,
+    /// Registered users, summed over the counted servers ([`Usage::users_total`]).
     pub users_total: i64,
+    /// Users active in the last 30 days, summed over the counted servers.
     pub active_month: i64,
+    /// Users active in the last 180 days, summed over the counted servers.
     pub active_halfyear: i64,
+    /// Posts, summed over the counted servers.
     pub local_posts: i64,
+    /// Reached names that opt out: 410 everywhere, robots.txt disallowing `fedicensus`, or
+    /// NodeInfo `metadata.private`.
     pub opted_out: BTreeSet<String>,
+    /// Reached names without NodeInfo: plain websites and names the sim does not know.
     pub not_fediverse: BTreeSet<String>,
+    /// Reached names whose visit must fail (dead, hanging, hostile; rules in the module
+    /// docs).
     pub failed: BTreeSet<String>,
     /// Names that must not appear in any request.
     pub never_contact: BTreeSet<String>,
@@ -63,9 +72,16 @@ pub struct Truth {
 /// One server's numbers as an honest crawler reads them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Usage {
+    /// Registered users: NodeInfo `usage.users.total`, else `/api/v1/instance`
+    /// `stats.user_count`; 0 when neither serves it.
     pub users_total: i64,
+    /// Users active in the last 30 days: NodeInfo `activeMonth`, else `/api/v2/instance`
+    /// `usage.users.active_month`; 0 when neither serves it.
     pub active_month: i64,
+    /// Users active in the last 180 days: NodeInfo `activeHalfyear`, else 0.
     pub active_halfyear: i64,
+    /// Posts: NodeInfo `usage.localPosts`, else `/api/v1/instance` `stats.status_count`;
+    /// 0 when neither serves it.
     pub local_posts: i64,
 }
 

@@ -12,14 +12,28 @@ use std::collections::HashMap;
 /// Which server software a [`SimServer`] imitates; decides its endpoints and payload shapes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
+    /// NodeInfo 2.0; `/api/v1/instance`, `/api/v2/instance`, the weekly activity API and
+    /// the peer list `/api/v1/instance/peers`.
     Mastodon,
+    /// NodeInfo 2.0 and 2.1 (`.json` paths); `/api/v1/instance` (its `uri` a URL) and the
+    /// peer list; no `/api/v2/instance`.
     Pleroma,
+    /// Pleroma's fork, served the same way as [`Kind::Pleroma`].
     Akkoma,
+    /// NodeInfo 2.1 and 2.0; no Mastodon API; peers paged from
+    /// `POST /api/federation/instances`.
     Misskey,
+    /// NodeInfo 2.0 (`.json`); no Mastodon API; peers (`linked`) and `blocked` from
+    /// `/api/v3/federated_instances`.
     Lemmy,
+    /// NodeInfo 2.0 and 2.1 with only the total of users; both instance APIs; the peer list
+    /// answers 401.
     GoToSocial,
+    /// NodeInfo 2.0 (`.json`), its posts being videos; no instance API and no peer list.
     PeerTube,
+    /// NodeInfo 1.0 and 2.0; both instance APIs (a "compatible" version) and the peer list.
     Friendica,
+    /// NodeInfo 2.0 at `/api/nodeinfo/2.0.json`; both instance APIs and the peer list.
     Pixelfed,
     /// A plain website: no NodeInfo at all.
     NotFediverse,
@@ -125,17 +139,30 @@ pub enum Behaviour {
     /// answers a JSON array of `bytes` bytes (at most) whatever is asked: `entry`
     /// repeated, with `{n}` replaced by the entry's index, so `"a"` floods with one junk
     /// name and `"d{n}.social"` with distinct made-up domains.
-    PeerFlood { entry: String, bytes: usize },
+    PeerFlood {
+        /// The array's element, `{n}` standing for its index.
+        entry: String,
+        /// The most bytes the whole JSON array may take.
+        bytes: usize,
+    },
     /// NodeInfo's `software` names this name and version instead of the kind's (unknown
     /// software, or hostile text: newlines, Markdown, escape sequences).
-    Software { name: String, version: String },
+    Software {
+        /// Served as NodeInfo `software.name`.
+        name: String,
+        /// Served as NodeInfo `software.version`.
+        version: String,
+    },
     /// The NodeInfo document is 3 MiB.
     OversizedNodeInfo,
     /// The NodeInfo document is a gzip bomb (~64 KiB expanding to 64 MiB).
     GzipBomb,
     /// Mastodon's LOCAL_DOMAIN/WEB_DOMAIN split: the server's `domain` is the apex, which
     /// redirects to `web`; `web` serves everything and names the apex as its domain.
-    SplitDomain { web: String },
+    SplitDomain {
+        /// The WEB_DOMAIN host that serves everything.
+        web: String,
+    },
     /// Over HTTPS, the certificate expired (plain HTTP: no effect).
     TlsExpired,
     /// Over HTTPS, the certificate is for another name (plain HTTP: no effect).
@@ -156,14 +183,24 @@ pub enum Behaviour {
     Raw(RawAnswer),
     /// Every path but robots.txt first redirects to itself `hops` times (`?hop=N`), each
     /// answer taking `delay_ms`.
-    SlowRedirects { hops: u32, delay_ms: u64 },
+    SlowRedirects {
+        /// Redirects before the real answer.
+        hops: u32,
+        /// Milliseconds each answer (redirect or final) waits.
+        delay_ms: u64,
+    },
     /// Every path but robots.txt answers 429 with `Retry-After: N`.
     RetryAfterAlways(u64),
     /// `/.well-known/nodeinfo` lists this many NodeInfo links, none of which exists.
     ManyNodeInfoLinks(usize),
     /// The peers endpoint streams a body of this many bytes of padding (no peers), a
     /// 64 KiB chunk every `chunk_ms`; the sim counts such bodies streaming at once.
-    PaddedPeers { bytes: usize, chunk_ms: u64 },
+    PaddedPeers {
+        /// Body length in bytes, all spaces.
+        bytes: usize,
+        /// Milliseconds before each 64 KiB chunk.
+        chunk_ms: u64,
+    },
 }
 
 /// A server that answers, but not in HTTP/1.1 (the reason `protocol` of the crawler).
@@ -180,6 +217,7 @@ pub enum RawAnswer {
 }
 
 impl RawAnswer {
+    /// Every raw answer, e.g. for a world with one server giving each.
     pub const ALL: [RawAnswer; 4] = [
         RawAnswer::TruncatedBody,
         RawAnswer::BadContentLength,
@@ -207,12 +245,20 @@ impl RawAnswer {
 pub struct SimServer {
     /// ASCII (punycode) canonical host it answers on; for a split domain, the apex.
     pub domain: String,
+    /// The software it imitates.
     pub kind: Kind,
+    /// Registered users: NodeInfo `usage.users.total` and `/api/v1/instance`
+    /// `stats.user_count`.
     pub users_total: i64,
+    /// Users active in the last 30 days: NodeInfo `activeMonth` and `/api/v2/instance`
+    /// `usage.users.active_month`.
     pub active_month: i64,
+    /// Users active in the last 180 days: NodeInfo `activeHalfyear`.
     pub active_halfyear: i64,
     /// Posts; videos for PeerTube.
     pub local_posts: i64,
+    /// Whether sign-ups are open: NodeInfo `openRegistrations` and the instance APIs'
+    /// `registrations`.
     pub open_registrations: bool,
     /// Languages served in the instance APIs' `languages`.
     pub languages: Vec<String>,
@@ -223,6 +269,7 @@ pub struct SimServer {
     pub peers: Vec<String>,
     /// Lemmy's blocked instances: served, but never to be contacted.
     pub blocked: Vec<String>,
+    /// Its quirks and failure modes; empty for a well-behaved server.
     pub behaviour: Vec<Behaviour>,
 }
 
@@ -245,6 +292,7 @@ impl SimServer {
         }
     }
 
+    /// Sets the true numbers: registered users, monthly and half-yearly actives, posts.
     pub fn with_usage(mut self, users: i64, month: i64, halfyear: i64, posts: i64) -> SimServer {
         self.users_total = users;
         self.active_month = month;
@@ -253,31 +301,37 @@ impl SimServer {
         self
     }
 
+    /// Sets the languages the instance APIs declare.
     pub fn with_languages(mut self, languages: &[&str]) -> SimServer {
         self.languages = languages.iter().map(|&l| l.to_owned()).collect();
         self
     }
 
+    /// Sets the raw peer entries it serves.
     pub fn with_peers<S: AsRef<str>>(mut self, peers: &[S]) -> SimServer {
         self.peers = peers.iter().map(|p| p.as_ref().to_owned()).collect();
         self
     }
 
+    /// Sets Lemmy's blocked instances.
     pub fn with_blocked(mut self, blocked: &[&str]) -> SimServer {
         self.blocked = blocked.iter().map(|&b| b.to_owned()).collect();
         self
     }
 
+    /// Adds a quirk or failure mode.
     pub fn with(mut self, behaviour: Behaviour) -> SimServer {
         self.behaviour.push(behaviour);
         self
     }
 
+    /// Closes sign-ups.
     pub fn closed(mut self) -> SimServer {
         self.open_registrations = false;
         self
     }
 
+    /// Whether it carries this behaviour, compared whole (a variant's data included).
     pub fn has(&self, behaviour: &Behaviour) -> bool {
         self.behaviour.contains(behaviour)
     }
@@ -359,6 +413,8 @@ impl SimServer {
 /// A whole simulated fediverse.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct World {
+    /// Every simulated server; the sim answers for each one's domain (and a split server's
+    /// web name).
     pub servers: Vec<SimServer>,
     /// Seed spellings as a seeds file would list them.
     pub seeds: Vec<String>,

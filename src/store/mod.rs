@@ -63,46 +63,89 @@ pub const FORMAT: u32 = 2;
 /// reporter's window, `report::WINDOW_DAYS`).
 pub const REACH_DAYS: i64 = 75;
 
+/// Why the database cannot be used; each message tells the user what to do about it.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// Another process (a crawl, a report, `serve`) has the database open: sled holds an
+    /// exclusive lock on it.
     #[error(
         "the database {path} is locked by another fedicensus process (sled holds an exclusive \
          lock on {path}/db); wait for that run to finish, or point --db elsewhere"
     )]
-    Locked { path: PathBuf },
+    Locked {
+        /// The database directory (`--db`).
+        path: PathBuf,
+    },
+    /// Nothing, or an empty directory, at the path, for a command that reads an existing
+    /// database.
     #[error("there is no database at {path}: run `fedicensus crawl` first, or pass --db DIR")]
-    Missing { path: PathBuf },
+    Missing {
+        /// The database directory (`--db`).
+        path: PathBuf,
+    },
+    /// The database holds no crawl run that ended, so there is no day to report or export.
     #[error("the database at {path} holds no crawl yet: run `fedicensus crawl` first")]
-    Empty { path: PathBuf },
+    Empty {
+        /// The database directory (`--db`).
+        path: PathBuf,
+    },
+    /// The path is a file, a directory of other files, or another program's sled database:
+    /// it was left untouched.
     #[error(
-        "{path} is not a fedicensus database (it holds other files) and was left untouched; \
+        "{path} is not a fedicensus database (a file, a directory of other files, or another program's database) and was left untouched; \
          pass --db with a fedicensus database, or a new or empty directory for a new one"
     )]
-    NotADatabase { path: PathBuf },
+    NotADatabase {
+        /// The path given as the database (`--db`).
+        path: PathBuf,
+    },
+    /// sled reported corruption, or a tree, key or value of ours cannot be read.
     #[error(
         "the database at {path} is corrupt ({detail}); keep a copy of the directory and \
          restore it from a backup, or start a new one with --db"
     )]
-    Corrupt { path: PathBuf, detail: String },
+    Corrupt {
+        /// The database directory (`--db`).
+        path: PathBuf,
+        /// What could not be read, and where.
+        detail: String,
+    },
+    /// Written by a newer fedicensus, in a format this build cannot read.
     #[error(
         "the database at {path} was written by a newer fedicensus (format {found}, this \
          build reads {FORMAT}); upgrade fedicensus"
     )]
-    TooNew { path: PathBuf, found: u32 },
+    TooNew {
+        /// The database directory (`--db`).
+        path: PathBuf,
+        /// The database's format version, above [`FORMAT`].
+        found: u32,
+    },
+    /// An older format, opened without converting it (for a report or `server`):
+    /// `fedicensus upgrade`, or a crawl, converts it.
     #[error(
         "the database at {path} is in format {found}, this build uses format {FORMAT}: run \
          `fedicensus --db {path} upgrade` once to convert it (nothing is lost; a crawl also \
          converts it)"
     )]
-    Outdated { path: PathBuf, found: u32 },
+    Outdated {
+        /// The database directory (`--db`).
+        path: PathBuf,
+        /// The database's format version, below [`FORMAT`].
+        found: u32,
+    },
+    /// Any other failure of sled or of the file system (permissions, a full disk, …).
     #[error("cannot use the database at {path}: {source}")]
     Io {
+        /// The database directory (`--db`).
         path: PathBuf,
+        /// sled's error (file system errors come wrapped in it).
         #[source]
         source: sled::Error,
     },
 }
 
+/// The result of a store operation: a [`StoreError`] says what went wrong and what to do.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// An open database. Cheap to clone (sled trees and the interner are shared).
@@ -140,9 +183,12 @@ struct Pending {
 pub struct DayCount {
     /// The server's id in this database (dense, in order of first snapshot).
     pub server: u32,
+    /// The server's canonical name.
     pub domain: Domain,
     /// As stored: the reporter cleans it as it cleans every software name.
     pub software: Arc<str>,
+    /// Registered users, as in [`ServerStats::users_total`]: `None` if the server did not
+    /// say.
     pub users_total: Option<i64>,
 }
 
@@ -154,6 +200,7 @@ pub struct NextDerived {
 }
 
 impl NextDerived {
+    /// Stores `day`'s encoded summary in the new tree (not read until the switch).
     pub fn put(&self, day: Day, summary: Vec<u8>) -> Result<()> {
         self.tree
             .insert(day.to_key(), summary)
@@ -313,6 +360,7 @@ impl Store {
         Ok(store)
     }
 
+    /// The database directory.
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -408,6 +456,7 @@ impl Store {
 
     // ---- servers ----
 
+    /// The record of the name `domain`, or `None` if the database does not know it.
     pub fn server(&self, domain: &Domain) -> Result<Option<ServerRecord>> {
         let key = domain.as_str().as_bytes();
         match self.servers.get(key).map_err(|e| self.err(e))? {
@@ -416,6 +465,8 @@ impl Store {
         }
     }
 
+    /// Writes the record under its domain, replacing the old one, and drops the stored
+    /// day summaries the change can alter.
     pub fn put_server(&self, record: &ServerRecord) -> Result<()> {
         self.invalidate_records(std::slice::from_ref(record))?;
         let value = serde_json::to_vec(record).expect("records serialize");
@@ -433,6 +484,7 @@ impl Store {
         })
     }
 
+    /// How many names the database knows (servers, aliases and dead names).
     pub fn server_count(&self) -> usize {
         self.servers.len()
     }
@@ -968,6 +1020,7 @@ impl Store {
             .collect()
     }
 
+    /// Stores `day`'s encoded summary in the tree in use, replacing any.
     pub fn put_derived(&self, day: Day, summary: Vec<u8>) -> Result<()> {
         self.derived()
             .insert(day.to_key(), summary)
@@ -1062,6 +1115,8 @@ impl Store {
         Ok(run)
     }
 
+    /// Writes the run record under its id, replacing the old one (a run's end rewrites its
+    /// start).
     pub fn put_run(&self, run: &RunRecord) -> Result<()> {
         let value = serde_json::to_vec(run).expect("runs serialize");
         self.runs

@@ -38,15 +38,22 @@ pub const LIVENESS_WINDOW: i64 = 30;
 /// a crash picks up exactly where the database says it was.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServerRecord {
+    /// The name this record is about: its key in the `servers` tree.
     pub domain: Domain,
+    /// The run instant (`--at`) at which the name was first recorded.
     pub first_discovered: DateTime<Utc>,
     /// The server whose peer list first named this one (None for seeds).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discovered_via: Option<Domain>,
+    /// The earliest snapshot instant at which the server answered with NodeInfo (None:
+    /// never).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_up: Option<DateTime<Utc>>,
+    /// The latest snapshot instant at which the server answered with NodeInfo (None:
+    /// never).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_up: Option<DateTime<Utc>>,
+    /// The latest run instant at which the name was visited (None: never).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_attempt: Option<DateTime<Utc>>,
     /// Consecutive visits that found nobody there, or no fediverse server (see
@@ -56,19 +63,24 @@ pub struct ServerRecord {
     /// Not visited before this instant (None: visit on the next run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_probe: Option<DateTime<Utc>>,
+    /// NodeInfo `software.name` (lowercased) of its latest snapshot (None: never up).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub software: Option<String>,
+    /// NodeInfo `software.version` of its latest snapshot, if it said.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
     /// Other names under which this same server answered.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub aliases: BTreeSet<Domain>,
+    /// Where the name stands after its latest visit.
     pub status: Status,
 }
 
 /// Whether a run visits a name, and why.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Due {
+    /// Not visited: an alias, or a name waiting for its re-probe that has not answered
+    /// within the last [`LIVENESS_WINDOW`] days.
     No,
     /// New, answering, or its re-probe time has come.
     Scheduled,
@@ -84,19 +96,26 @@ pub enum Status {
     New,
     /// Answered with NodeInfo on the latest visit.
     Up,
+    /// The latest visit failed.
     Failed {
+        /// Why.
         reason: FailureReason,
     },
+    /// On the latest visit, the server asked not to be counted.
     OptedOut {
+        /// How it asked.
         how: OptOut,
     },
     /// This name is another spelling of `canonical`; it is never counted on its own.
     Alias {
+        /// The server's canonical name, under which it is counted.
         canonical: Domain,
     },
 }
 
 impl ServerRecord {
+    /// The record of a name first recorded at `at`, from the peer list of `via` (None
+    /// for a seed): never visited, due on the next run.
     pub fn discovered(domain: Domain, at: DateTime<Utc>, via: Option<Domain>) -> Self {
         ServerRecord {
             domain,
@@ -164,6 +183,9 @@ impl ServerRecord {
         self.status = Status::Up;
     }
 
+    /// A visit at `at` failed for `reason`: a failure that [backs off](FailureReason::backs_off)
+    /// moves the next probe along the schedule, any other has it tried on the next run; a
+    /// `local` failure (ours) changes nothing.
     pub fn record_failure(&mut self, at: DateTime<Utc>, reason: FailureReason) {
         if reason == FailureReason::Local {
             // Our fault, not the server's: leave its state as it was.
@@ -189,6 +211,8 @@ impl ServerRecord {
         self.record_failure(at, FailureReason::Dns);
     }
 
+    /// A visit at `at` was told `how` not to count the server; it is visited again on the
+    /// next run.
     pub fn record_opt_out(&mut self, at: DateTime<Utc>, how: OptOut) {
         self.attempted(at);
         self.consecutive_failures = 0;
@@ -247,10 +271,14 @@ pub fn probe_gap(failures: u32) -> Option<Duration> {
 /// was interrupted.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
+    /// The run's key in the `runs` tree, from sled's id generator: later runs get larger
+    /// ids.
     pub id: u64,
+    /// Wall-clock time the run started.
     pub started: DateTime<Utc>,
     /// The instant snapshots were recorded as taken (`--at`, else the start).
     pub at: DateTime<Utc>,
+    /// Wall-clock time the run ended; None while it runs, or if it was interrupted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ended: Option<DateTime<Utc>>,
     /// The options the run was started with, as given.
