@@ -15,11 +15,10 @@ use anyhow::{bail, Context};
 use chrono::{DateTime, Utc};
 use indicatif::ProgressBar;
 
-use crate::cli::crawl::default_user_agent;
 use crate::crawl::{self, CrawlOptions};
 use crate::day::Day;
 use crate::domain::Domain;
-use crate::fetch::{FetchConfig, NetworkConfig};
+use crate::fetch::{default_user_agent, FetchConfig, NetworkConfig};
 use crate::render;
 use crate::report::{self, Filter, PeriodReport, Report, Scope};
 use crate::seeds::Exclusions;

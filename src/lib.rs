@@ -9,8 +9,9 @@
 //! and the benchmarks. `export` and `import` take the history out to other tools
 //! (CSV, JSON Lines, Parquet) and back in.
 //!
-//! Shared vocabulary: [`domain::Domain`], [`day::Day`], [`snapshot::Snapshot`], and
-//! [`text::clean`] for any text a server sends.
+//! Shared vocabulary: [`domain::Domain`], [`day::Day`], [`snapshot::Snapshot`],
+//! [`text::clean`] for any text a server sends, and [`number`] for numbers in prose
+//! (the report's headline and notes, and every rendering).
 //!
 //! The public API is the pipeline's stages and the simulation, which the tests and the
 //! benchmarks drive directly; the command itself ([`main`]: `cli`, and the jobs only
@@ -31,6 +32,7 @@ mod echo;
 mod export;
 pub mod fetch;
 mod import;
+pub mod number;
 pub mod outcome;
 pub mod parse;
 pub mod render;

@@ -23,7 +23,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{bail, Context};
 use serde::Serialize;
 
-use crate::render::number::thousands;
+use crate::number::thousands;
 
 /// Where a benchmark keeps its database: a fresh directory under the system temp
 /// directory, removed when dropped, or a directory the caller asked to keep.

@@ -17,22 +17,12 @@ use super::{flags, Cli};
 use crate::crawl::{self, CrawlOptions, Summary};
 use crate::domain::Domain;
 use crate::fetch::trust::read_ca_file;
-use crate::fetch::{FetchConfig, NetworkConfig};
+use crate::fetch::{default_user_agent, FetchConfig, NetworkConfig};
 use crate::seeds::{DomainList, Exclusions};
 use crate::store::Store;
 
 /// The bundled seed list, used when no `--seeds` is given and it exists.
 pub(crate) const DEFAULT_SEEDS: &str = "seeds/instances.txt";
-
-/// The user agent names the program, its version and where to read about it, so an
-/// operator who sees it in a log can find out what it is and how to opt out.
-pub(crate) fn default_user_agent() -> String {
-    format!(
-        "fedicensus/{} (+{})",
-        env!("CARGO_PKG_VERSION"),
-        env!("CARGO_PKG_HOMEPAGE")
-    )
-}
 
 #[derive(clap::Args, Debug, Clone)]
 pub(crate) struct CrawlArgs {

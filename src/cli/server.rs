@@ -95,7 +95,7 @@ pub(crate) fn run(args: &ServerArgs, cli: &Cli) -> anyhow::Result<()> {
         "{:<26} {:>12} {:>12} {:>12} {:>14}",
         "snapshot at", "users", "active month", "active 6 mo", "local posts"
     );
-    let cell = |n: Option<i64>| n.map_or("-".to_string(), crate::render::number::thousands);
+    let cell = |n: Option<i64>| n.map_or("-".to_string(), crate::number::thousands);
     for snapshot in store.history(&record.domain) {
         let s = snapshot?;
         println!(

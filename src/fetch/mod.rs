@@ -64,6 +64,16 @@ pub const MAX_REDIRECTS: usize = 5;
 /// the longest honest visit (50 Misskey peer pages at 1 request a second), short enough
 /// that no server keeps a visit slot for long.
 pub const VISIT_DEADLINE_TIMEOUTS: u32 = 15;
+/// The user agent names the program, its version and where to read about it, so an
+/// operator who sees it in a log can find out what it is and how to opt out.
+pub fn default_user_agent() -> String {
+    format!(
+        "fedicensus/{} (+{})",
+        env!("CARGO_PKG_VERSION"),
+        env!("CARGO_PKG_HOMEPAGE")
+    )
+}
+
 /// How the fetcher behaves; built from the crawl options.
 #[derive(Debug, Clone)]
 pub struct FetchConfig {

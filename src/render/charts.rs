@@ -23,7 +23,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{register_font, FontStyle};
 
-use crate::render::number::thousands;
+use crate::number::thousands;
 use crate::report::stats::DayReport;
 use crate::report::Report;
 

@@ -29,8 +29,8 @@ mod sections;
 use std::fmt::{self, Write};
 
 use crate::day::Day;
+use crate::number::{signed, thousands};
 use crate::render::charts::Chart;
-use crate::render::number::{signed, thousands};
 use crate::render::servers::NEW_SERVERS_CSV;
 use crate::report::headline::caveats;
 use crate::report::stats::{Coverage, DayReport, Flagged, SplitRow, METHOD};

@@ -11,7 +11,7 @@
 
 use std::fmt::Write;
 
-use crate::render::number::{signed, thousands};
+use crate::number::{signed, thousands};
 use crate::report::headline::caveats;
 use crate::report::stats::{DayReport, Flagged, Growth, SplitRow, METHOD};
 use crate::report::{PeriodReport, Report};

@@ -1,13 +1,13 @@
 //! Rendering reports: Markdown, JSON, CSV, charts and the HTML page, and the report
 //! directory the CLI (`--out`) and the daily job write.
 //!
-//! Types: none of its own; see [`markdown`], [`csv`], [`charts`], [`html`], [`number`].
+//! Types: none of its own; see [`markdown`], [`csv`], [`charts`], [`html`] (numbers in
+//! prose: [`crate::number`]).
 
 pub mod charts;
 pub mod csv;
 pub mod html;
 pub mod markdown;
-pub mod number;
 pub(crate) mod servers;
 
 use std::path::{Path, PathBuf};

@@ -8,9 +8,9 @@ use std::fmt::Write;
 
 use chrono::SecondsFormat;
 
+use crate::number::thousands;
 use crate::render::html::Escaped;
 use crate::render::markdown::cell;
-use crate::render::number::thousands;
 use crate::report::servers::ServerRow;
 
 /// The file, in a report directory, that lists every new server of the period.

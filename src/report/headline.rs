@@ -7,7 +7,7 @@
 //! Types: none; functions only.
 
 use crate::day::Day;
-use crate::render::number::{plural, thousands};
+use crate::number::{plural, thousands};
 use crate::report::period::PeriodSignups;
 use crate::report::stats::{DayReport, Growth, CARRY_DAYS};
 

@@ -44,8 +44,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::day::Day;
 use crate::domain::Domain;
+use crate::number::plural;
 use crate::outcome::OptOut;
-use crate::render::number::plural;
 use crate::report::suspect::{self, Reason};
 use crate::report::window::{Reading, Window};
 use crate::store::{ServerRecord, Status};
@@ -1033,10 +1033,10 @@ mod tests {
             format!("more than {CARRY_DAYS} silent"),
             format!("reaches {GONE_DAYS} silent days"),
             format!("for {STUCK_DAYS} days"),
-            crate::render::number::thousands(MAX_USERS),
-            crate::render::number::thousands(MAX_POSTS),
-            crate::render::number::thousands(MAX_POSTS_PER_USER),
-            crate::render::number::thousands(JUMP_MIN_USERS),
+            crate::number::thousands(MAX_USERS),
+            crate::number::thousands(MAX_POSTS),
+            crate::number::thousands(MAX_POSTS_PER_USER),
+            crate::number::thousands(JUMP_MIN_USERS),
             format!("more than {} times their median", waves::MULTIPLE),
             format!("up to {} days before", waves::TRAILING_DAYS),
             format!("at least {} earlier days", waves::MIN_TRAILING_DAYS),

@@ -99,7 +99,7 @@ pub fn read_json(path: &Path) -> serde_json::Value {
 }
 
 pub fn thousands(n: i64) -> String {
-    fedicensus::render::number::thousands(n)
+    fedicensus::number::thousands(n)
 }
 
 /// A simulated fediverse with a fresh database and a seeds file for it.

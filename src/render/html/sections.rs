@@ -9,7 +9,7 @@ use std::fmt::{self, Write};
 use super::Escaped;
 use crate::day::Day;
 use crate::domain::Domain;
-use crate::render::number::{signed, thousands};
+use crate::number::{signed, thousands};
 use crate::report::stats::DayReport;
 use crate::report::PeriodReport;
 
