@@ -312,6 +312,97 @@ impl DayReport {
     }
 }
 
+/// The sums of one day as [`Census::day`] goes through its servers.
+#[derive(Default)]
+struct DayTally {
+    servers: ServerCounts,
+    new: u64,
+    users: UserCounts,
+    posts: PostCounts,
+    coverage: Coverage,
+    by_software: BTreeMap<Arc<str>, SoftwareRow>,
+    by_language: BTreeMap<String, LanguageRow>,
+    signups: Signups,
+    flagged: Vec<Flagged>,
+}
+
+impl DayTally {
+    /// Counts one server's standing on day `d` under `census`'s filter.
+    fn add(&mut self, census: &Census, entry: &Entry, d: Day) {
+        if entry.opted_out.is_some() {
+            return;
+        }
+        if entry.is_gone() {
+            self.servers.gone += 1;
+        }
+        if !entry.is_recent() {
+            return;
+        }
+        if let Some(reason) = entry.verdict {
+            self.flagged.push(Flagged {
+                domain: entry.domain.clone(),
+                rule: reason.rule(),
+                reason: reason.to_string(),
+            });
+        }
+        if !census.counts(entry) {
+            self.servers.excluded += 1;
+            return;
+        }
+        if entry.silent == 0 {
+            self.servers.observed += 1;
+            self.new += u64::from(entry.is_new(d));
+        } else {
+            self.servers.carried_forward += 1;
+        }
+        self.add_reading(entry.reading);
+    }
+
+    /// Adds a counted server's numbers to the sums, the coverage and the splits.
+    fn add_reading(&mut self, r: &Reading) {
+        let (users, coverage) = (&mut self.users, &mut self.coverage);
+        let add = |sum: &mut i64, covered: &mut u64, value: Option<i64>| {
+            if let Some(v) = value {
+                *sum = sum.saturating_add(v);
+                *covered += 1;
+            }
+        };
+        add(&mut users.total, &mut coverage.users_total, r.users_total);
+        add(
+            &mut users.active_month,
+            &mut coverage.active_month,
+            r.active_month,
+        );
+        add(
+            &mut users.active_halfyear,
+            &mut coverage.active_halfyear,
+            r.active_halfyear,
+        );
+        add(
+            &mut self.posts.local,
+            &mut coverage.local_posts,
+            r.local_posts,
+        );
+        let row = self
+            .by_software
+            .entry(r.software.clone())
+            .or_insert_with(|| SoftwareRow {
+                software: r.software.to_string(),
+                servers: 0,
+                users_total: 0,
+                active_month: 0,
+            });
+        tally(
+            &mut row.servers,
+            &mut row.users_total,
+            &mut row.active_month,
+            r,
+        );
+        add_languages(&mut self.by_language, coverage, r);
+        self.signups.add(r);
+    }
+}
+
 /// Adds a server with reading `r` to a row's servers, users and monthly active users.
 fn tally(servers: &mut u64, users_total: &mut i64, active_month: &mut i64, r: &Reading) {
     *servers += 1;
@@ -734,83 +825,22 @@ impl Census {
 
     /// The numbers of day `d` (see the module doc for every definition).
     pub fn day(&self, d: Day) -> DayReport {
-        let mut servers = ServerCounts::default();
-        let mut new = 0;
-        let mut users = UserCounts::default();
-        let mut posts = PostCounts::default();
-        let mut coverage = Coverage::default();
-        let mut by_software: BTreeMap<Arc<str>, SoftwareRow> = BTreeMap::new();
-        let mut by_language: BTreeMap<String, LanguageRow> = BTreeMap::new();
-        let mut signups = Signups::default();
-        let mut flagged = Vec::new();
-
+        let mut tally = DayTally::default();
         for entry in self.entries(d) {
-            if entry.opted_out.is_some() {
-                continue;
-            }
-            if entry.is_gone() {
-                servers.gone += 1;
-            }
-            if !entry.is_recent() {
-                continue;
-            }
-            if let Some(reason) = entry.verdict {
-                flagged.push(Flagged {
-                    domain: entry.domain.clone(),
-                    rule: reason.rule(),
-                    reason: reason.to_string(),
-                });
-            }
-            if !self.counts(&entry) {
-                servers.excluded += 1;
-                continue;
-            }
-            if entry.silent == 0 {
-                servers.observed += 1;
-                if entry.is_new(d) {
-                    new += 1;
-                }
-            } else {
-                servers.carried_forward += 1;
-            }
-            let r = entry.reading;
-            let add = |sum: &mut i64, covered: &mut u64, value: Option<i64>| {
-                if let Some(v) = value {
-                    *sum = sum.saturating_add(v);
-                    *covered += 1;
-                }
-            };
-            add(&mut users.total, &mut coverage.users_total, r.users_total);
-            add(
-                &mut users.active_month,
-                &mut coverage.active_month,
-                r.active_month,
-            );
-            add(
-                &mut users.active_halfyear,
-                &mut coverage.active_halfyear,
-                r.active_halfyear,
-            );
-            add(&mut posts.local, &mut coverage.local_posts, r.local_posts);
-            let row = by_software
-                .entry(r.software.clone())
-                .or_insert_with(|| SoftwareRow {
-                    software: r.software.to_string(),
-                    servers: 0,
-                    users_total: 0,
-                    active_month: 0,
-                });
-            tally(
-                &mut row.servers,
-                &mut row.users_total,
-                &mut row.active_month,
-                r,
-            );
-            add_languages(&mut by_language, &mut coverage, r);
-            signups.add(r);
+            tally.add(self, &entry, d);
         }
+        let DayTally {
+            mut servers,
+            new,
+            users,
+            posts,
+            coverage,
+            by_software,
+            by_language,
+            signups,
+            flagged,
+        } = tally;
         servers.up = servers.observed + servers.carried_forward;
-
         if !self.is_baseline(d) {
             servers.new = Some(new);
         }
