@@ -279,59 +279,12 @@ pub fn assemble(
 ) -> Result<DayReport, StoreError> {
     let only = filter.software_name();
     let selected = |software: &str| only.as_deref().is_none_or(|s| s == software);
-    let mut total = Part::default();
-    let mut gone = 0;
-    let mut by_software = Vec::new();
-    for (name, day) in summary.software.iter().filter(|(n, _)| selected(n)) {
-        gone += day.gone;
-        let mut part = day.clean.clone();
-        if filter.include_suspect {
-            part.absorb(&day.suspect);
-        }
-        if part.servers() > 0 {
-            by_software.push(SoftwareRow {
-                software: name.clone(),
-                servers: part.servers(),
-                users_total: part.users.total,
-                active_month: part.users.active_month,
-            });
-        }
-        total.absorb(&part);
-    }
-    stats::sort_software(&mut by_software);
+    let (mut total, gone, by_software) = counted(summary, filter, &selected);
     let mut by_language: Vec<LanguageRow> =
         std::mem::take(&mut total.languages).into_values().collect();
     stats::sort_languages(&mut by_language);
-    let counts = |side: &Option<Side>| {
-        side.as_ref()
-            .is_some_and(|s| selected(&s.software) && (!s.suspect || filter.include_suspect))
-    };
-    let growth = (d > baseline).then(|| {
-        let mut growth = Growth::default();
-        for cell in &summary.growth {
-            growth.add_moves(counts(&cell.before), counts(&cell.after), &cell.moves);
-        }
-        growth
-    });
-    let flagged: Vec<Flagged> = summary
-        .flagged
-        .iter()
-        .filter(|f| selected(&f.software))
-        .map(|f| {
-            let rule = suspect::RULES
-                .into_iter()
-                .find(|r| *r == f.rule)
-                .ok_or_else(|| StoreError::Corrupt {
-                    path: Default::default(),
-                    detail: format!("unknown suspect rule '{}' in a day summary", f.rule),
-                })?;
-            Ok(Flagged {
-                domain: f.domain.clone(),
-                rule,
-                reason: f.reason.clone(),
-            })
-        })
-        .collect::<Result<_, StoreError>>()?;
+    let growth = (d > baseline).then(|| growth(summary, filter, &selected));
+    let flagged = flagged(summary, &selected)?;
     let context = NoteContext {
         baseline,
         crawl_days,
@@ -366,6 +319,78 @@ pub fn assemble(
         health,
         notes,
     })
+}
+
+/// The sums of the servers `filter` counts (clean ones, and suspect ones if it includes
+/// them) of the `selected` software, how many of those are gone, and the per-software rows.
+fn counted(
+    summary: &DaySummary,
+    filter: &Filter,
+    selected: &dyn Fn(&str) -> bool,
+) -> (Part, u64, Vec<SoftwareRow>) {
+    let mut total = Part::default();
+    let mut gone = 0;
+    let mut by_software = Vec::new();
+    for (name, day) in summary.software.iter().filter(|(n, _)| selected(n)) {
+        gone += day.gone;
+        let mut part = day.clean.clone();
+        if filter.include_suspect {
+            part.absorb(&day.suspect);
+        }
+        if part.servers() > 0 {
+            by_software.push(SoftwareRow {
+                software: name.clone(),
+                servers: part.servers(),
+                users_total: part.users.total,
+                active_month: part.users.active_month,
+            });
+        }
+        total.absorb(&part);
+    }
+    stats::sort_software(&mut by_software);
+    (total, gone, by_software)
+}
+
+/// The day's growth under `filter`: each stored cell of servers moving between the
+/// same two sides counts on a side if that side's software is `selected` and its
+/// reading counts (not suspect, or suspect data included).
+fn growth(summary: &DaySummary, filter: &Filter, selected: &dyn Fn(&str) -> bool) -> Growth {
+    let counts = |side: &Option<Side>| {
+        side.as_ref()
+            .is_some_and(|s| selected(&s.software) && (!s.suspect || filter.include_suspect))
+    };
+    let mut growth = Growth::default();
+    for cell in &summary.growth {
+        growth.add_moves(counts(&cell.before), counts(&cell.after), &cell.moves);
+    }
+    growth
+}
+
+/// The day's suspect servers of the `selected` software; a rule this build does not
+/// know means the summary is not ours to read.
+fn flagged(
+    summary: &DaySummary,
+    selected: &dyn Fn(&str) -> bool,
+) -> Result<Vec<Flagged>, StoreError> {
+    summary
+        .flagged
+        .iter()
+        .filter(|f| selected(&f.software))
+        .map(|f| {
+            let rule = suspect::RULES
+                .into_iter()
+                .find(|r| *r == f.rule)
+                .ok_or_else(|| StoreError::Corrupt {
+                    path: Default::default(),
+                    detail: format!("unknown suspect rule '{}' in a day summary", f.rule),
+                })?;
+            Ok(Flagged {
+                domain: f.domain.clone(),
+                rule,
+                reason: f.reason.clone(),
+            })
+        })
+        .collect()
 }
 
 /// Computes the summaries of `days` (ascending) from the history, one group of
