@@ -12,6 +12,7 @@
 use std::fmt::Write;
 
 use crate::number::{signed, thousands};
+use crate::render::wave_cells;
 use crate::report::headline::caveats;
 use crate::report::stats::{DayReport, Flagged, Growth, SplitRow, METHOD};
 use crate::report::{PeriodReport, Report};
@@ -181,21 +182,11 @@ fn waves(md: &mut String, period: &PeriodReport) {
          |---|---|---|---|---:|---:|---|\n",
     );
     for w in &period.waves {
-        let top: Vec<String> = w
-            .top_servers
-            .iter()
-            .map(|c| format!("`{}` ({})", c.domain, signed(c.users)))
-            .collect();
+        let [name, start, peak, end, users, servers, top] = wave_cells(w, |d| format!("`{d}`"));
+        let name = cell(&name);
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {} | {} | {} |",
-            w.name,
-            w.start,
-            w.peak,
-            w.end,
-            signed(w.new_users),
-            thousands(w.new_servers as i64),
-            top.join(", ")
+            "| {name} | {start} | {peak} | {end} | {users} | {servers} | {top} |"
         );
     }
     md.push('\n');

@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::report::Report;
+use crate::number::{signed, thousands};
+use crate::report::{Report, Wave};
 
 /// The report (or any part of it) as one pretty-printed JSON document (the contract
 /// names are those of [`Report`]).
@@ -22,6 +23,26 @@ pub fn json(report: &impl serde::Serialize) -> String {
     let mut text = serde_json::to_string_pretty(report).expect("reports serialize");
     text.push('\n');
     text
+}
+
+/// One row of the growth-waves table, Markdown's and the page's: the wave, its start,
+/// peak and end, its new users and new servers, and the servers that grew most, each
+/// name shown through `domain` (each format marks names its own way).
+pub(crate) fn wave_cells(w: &Wave, domain: impl Fn(&str) -> String) -> [String; 7] {
+    let top: Vec<String> = w
+        .top_servers
+        .iter()
+        .map(|c| format!("{} ({})", domain(c.domain.as_str()), signed(c.users)))
+        .collect();
+    [
+        w.name.clone(),
+        w.start.to_string(),
+        w.peak.to_string(),
+        w.end.to_string(),
+        signed(w.new_users),
+        thousands(w.new_servers as i64),
+        top.join(", "),
+    ]
 }
 
 /// Writes `report.md`, `report.json`, `days.csv`, `index.html`, for a period

@@ -10,6 +10,7 @@ use super::Escaped;
 use crate::day::Day;
 use crate::domain::Domain;
 use crate::number::{signed, thousands};
+use crate::render::wave_cells;
 use crate::report::stats::DayReport;
 use crate::report::PeriodReport;
 
@@ -83,22 +84,13 @@ pub(crate) fn waves(html: &mut String, period: &PeriodReport) -> fmt::Result {
          <th class=\"n\">New servers</th><th>Servers that grew most</th></tr></thead>\n<tbody>\n",
     );
     for w in &period.waves {
-        let top: Vec<String> = w
-            .top_servers
-            .iter()
-            .map(|c| format!("{} ({})", Escaped(c.domain.as_str()), signed(c.users)))
-            .collect();
+        let [name, start, peak, end, users, servers, top] =
+            wave_cells(w, |d| Escaped(d).to_string());
         writeln!(
             html,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td>\
-             <td class=\"n\">{}</td><td class=\"domain\">{}</td></tr>",
-            Escaped(&w.name),
-            w.start,
-            w.peak,
-            w.end,
-            signed(w.new_users),
-            thousands(w.new_servers as i64),
-            top.join(", ")
+            "<tr><td>{}</td><td>{start}</td><td>{peak}</td><td>{end}</td><td class=\"n\">{users}</td>\
+             <td class=\"n\">{servers}</td><td class=\"domain\">{top}</td></tr>",
+            Escaped(&name),
         )?;
     }
     html.push_str("</tbody>\n</table></div>\n</section>\n");
