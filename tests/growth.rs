@@ -4,7 +4,7 @@
 
 use fedicensus::render;
 use fedicensus::render::charts::Chart;
-use fedicensus::report::stats::{Growth, LanguageRow, ServerUsers};
+use fedicensus::report::stats::{Growth, LanguageRow, RowCounts, ServerUsers};
 use fedicensus::report::waves::Measure;
 use fedicensus::report::{self, Filter, PeriodReport, Report, Scope};
 use fedicensus::snapshot::ServerStats;
@@ -150,9 +150,11 @@ fn languages_as_declared_with_coverage() {
     let day = period(&f, 19, 20).days.pop().unwrap();
     let row = |language: &str| LanguageRow {
         language: language.into(),
-        servers: 1,
-        users_total: 2_000,
-        active_month: 100,
+        counts: RowCounts {
+            servers: 1,
+            users_total: 2_000,
+            active_month: 100,
+        },
     };
     // "en-GB" is English; "<b>" is no language.
     assert_eq!(day.by_language, [row("de"), row("en")]);

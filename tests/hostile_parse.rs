@@ -360,7 +360,7 @@ fn sums_of_absurd_numbers_saturate() {
     let first = &built.days()[0];
     assert_eq!(first.users.total, i64::MAX);
     assert_eq!(first.posts.local, i64::MAX);
-    assert_eq!(first.by_software[0].users_total, i64::MAX);
+    assert_eq!(first.by_software[0].counts.users_total, i64::MAX);
     let dir = tempfile::tempdir().unwrap();
     fedicensus::render::write_report_dir(&built, dir.path()).unwrap();
     let md = std::fs::read_to_string(dir.path().join("report.md")).unwrap();

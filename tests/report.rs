@@ -7,7 +7,7 @@ use fedicensus::domain::Domain;
 use fedicensus::outcome::OptOut;
 use fedicensus::render;
 use fedicensus::report::stats::{
-    Coverage, DayReport, PostCounts, ServerCounts, SoftwareRow, UserCounts,
+    Coverage, DayReport, PostCounts, RowCounts, ServerCounts, SoftwareRow, UserCounts,
 };
 use fedicensus::report::{self, servers, Filter, Report, ReportError, Scope};
 use fedicensus::snapshot::ServerStats;
@@ -100,15 +100,19 @@ fn carry_forward_gone_and_every_number_of_a_day() {
         vec![
             SoftwareRow {
                 software: "mastodon".into(),
-                servers: 1,
-                users_total: 1000,
-                active_month: 100
+                counts: RowCounts {
+                    servers: 1,
+                    users_total: 1000,
+                    active_month: 100
+                }
             },
             SoftwareRow {
                 software: "pleroma".into(),
-                servers: 1,
-                users_total: 50,
-                active_month: 5
+                counts: RowCounts {
+                    servers: 1,
+                    users_total: 50,
+                    active_month: 5
+                }
             },
         ]
     );
@@ -276,9 +280,9 @@ fn software_filter_and_split() {
         .map(|r| {
             (
                 r.software.as_str(),
-                r.servers,
-                r.users_total,
-                r.active_month,
+                r.counts.servers,
+                r.counts.users_total,
+                r.counts.active_month,
             )
         })
         .collect();

@@ -184,9 +184,9 @@ fn split(report: &report::Report, by: By, format: Format) -> String {
             rows.iter().map(|r| {
                 [
                     r.name.to_string(),
-                    r.servers.to_string(),
-                    r.users_total.to_string(),
-                    r.active_month.to_string(),
+                    r.counts.servers.to_string(),
+                    r.counts.users_total.to_string(),
+                    r.counts.active_month.to_string(),
                 ]
             }),
         ),

@@ -325,11 +325,11 @@ fn software_split(day: &DayReport) -> (Vec<String>, Vec<i64>) {
     let (mut names, mut active): (Vec<String>, Vec<i64>) = rows
         .iter()
         .take(shown)
-        .map(|r| (r.software.clone(), r.active_month))
+        .map(|r| (r.software.clone(), r.counts.active_month))
         .unzip();
     if rows.len() > shown {
         names.push(format!("{} others", rows.len() - shown));
-        active.push(rows[shown..].iter().map(|r| r.active_month).sum());
+        active.push(rows[shown..].iter().map(|r| r.counts.active_month).sum());
     }
     (names, active)
 }
@@ -339,7 +339,7 @@ fn language_split(day: &DayReport) -> (Vec<String>, Vec<i64>) {
     day.by_language
         .iter()
         .take(TOP_LANGUAGES)
-        .map(|r| (r.language.clone(), r.active_month))
+        .map(|r| (r.language.clone(), r.counts.active_month))
         .unzip()
 }
 

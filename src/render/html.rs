@@ -478,9 +478,9 @@ fn split_table(html: &mut String, id: &str, name: &str, rows: &[SplitRow]) -> fm
             "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
              <td class=\"n\">{}</td></tr>",
             Escaped(row.name),
-            thousands(row.servers as i64),
-            thousands(row.users_total),
-            thousands(row.active_month)
+            thousands(row.counts.servers as i64),
+            thousands(row.counts.users_total),
+            thousands(row.counts.active_month)
         )?;
     }
     html.push_str("</tbody>\n</table></div>\n");

@@ -138,9 +138,9 @@ fn split_table(md: &mut String, name: &str, rows: &[SplitRow]) {
             md,
             "| {} | {} | {} | {} |",
             cell(row.name),
-            thousands(row.servers as i64),
-            thousands(row.users_total),
-            thousands(row.active_month)
+            thousands(row.counts.servers as i64),
+            thousands(row.counts.users_total),
+            thousands(row.counts.active_month)
         );
     }
     md.push('\n');

@@ -33,7 +33,8 @@ use crate::domain::Domain;
 use crate::report::servers::Numbers;
 use crate::report::stats::{
     self, Census, Coverage, DayReport, Entry, Filter, Flagged, Growth, LanguageRow, Moves,
-    NoteContext, PostCounts, ServerCounts, Signups, SoftwareRow, Turnout, UserCounts, CARRY_DAYS,
+    NoteContext, PostCounts, RowCounts, ServerCounts, Signups, SoftwareRow, Turnout, UserCounts,
+    CARRY_DAYS,
 };
 use crate::report::suspect;
 use crate::report::window::{Reading, Window};
@@ -188,14 +189,10 @@ impl Part {
                 .languages
                 .entry(language.clone())
                 .or_insert_with(|| LanguageRow {
-                    servers: 0,
-                    users_total: 0,
-                    active_month: 0,
-                    ..row.clone()
+                    language: row.language.clone(),
+                    counts: RowCounts::default(),
                 });
-            mine.servers += row.servers;
-            mine.users_total = mine.users_total.saturating_add(row.users_total);
-            mine.active_month = mine.active_month.saturating_add(row.active_month);
+            mine.counts.absorb(&row.counts);
         }
     }
 
@@ -340,9 +337,11 @@ fn counted(
         if part.servers() > 0 {
             by_software.push(SoftwareRow {
                 software: name.clone(),
-                servers: part.servers(),
-                users_total: part.users.total,
-                active_month: part.users.active_month,
+                counts: RowCounts {
+                    servers: part.servers(),
+                    users_total: part.users.total,
+                    active_month: part.users.active_month,
+                },
             });
         }
         total.absorb(&part);

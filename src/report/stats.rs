@@ -257,17 +257,54 @@ pub struct Coverage {
     pub languages: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// The counting servers of one row of a split (by software or by declared language)
+/// and their users; a server that did not report a number adds 0 to it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowCounts {
+    /// Counting servers in the row.
+    pub servers: u64,
+    /// Their users.
+    pub users_total: i64,
+    /// Their monthly active users.
+    pub active_month: i64,
+}
+
+impl RowCounts {
+    /// Adds a server with reading `r`.
+    fn add(&mut self, r: &Reading) {
+        self.servers += 1;
+        self.users_total = self.users_total.saturating_add(r.users_total.unwrap_or(0));
+        self.active_month = self
+            .active_month
+            .saturating_add(r.active_month.unwrap_or(0));
+    }
+
+    /// Adds the servers of `other`.
+    pub fn absorb(&mut self, other: &RowCounts) {
+        self.servers += other.servers;
+        self.users_total = self.users_total.saturating_add(other.users_total);
+        self.active_month = self.active_month.saturating_add(other.active_month);
+    }
+
+    /// The order of every split's rows (`self` named `name` against `other` named
+    /// `other_name`): most monthly active users first, then most servers, then by name.
+    fn busiest_first(&self, name: &str, other: &RowCounts, other_name: &str) -> std::cmp::Ordering {
+        (other.active_month, other.servers, name).cmp(&(
+            self.active_month,
+            self.servers,
+            other_name,
+        ))
+    }
+}
+
 /// One software and the counting servers that run it (a row of `by_software`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SoftwareRow {
     /// The software name (NodeInfo `software.name`), lowercased.
     pub software: String,
-    /// Counting servers running it.
-    pub servers: u64,
-    /// Their users (0 for a server that did not report them).
-    pub users_total: i64,
-    /// Their monthly active users (0 for a server that did not report them).
-    pub active_month: i64,
+    /// Its counting servers and their users.
+    #[serde(flatten)]
+    pub counts: RowCounts,
 }
 
 /// One row of a split of a day, by software or by declared language, as the renderers
@@ -276,12 +313,8 @@ pub struct SoftwareRow {
 pub struct SplitRow<'a> {
     /// The software name or the language code.
     pub name: &'a str,
-    /// Counting servers in the row.
-    pub servers: u64,
-    /// Their users.
-    pub users_total: i64,
-    /// Their monthly active users.
-    pub active_month: i64,
+    /// The row's counting servers and their users.
+    pub counts: RowCounts,
 }
 
 impl DayReport {
@@ -291,9 +324,7 @@ impl DayReport {
             .iter()
             .map(|r| SplitRow {
                 name: &r.software,
-                servers: r.servers,
-                users_total: r.users_total,
-                active_month: r.active_month,
+                counts: r.counts,
             })
             .collect()
     }
@@ -304,9 +335,7 @@ impl DayReport {
             .iter()
             .map(|r| SplitRow {
                 name: &r.language,
-                servers: r.servers,
-                users_total: r.users_total,
-                active_month: r.active_month,
+                counts: r.counts,
             })
             .collect()
     }
@@ -383,31 +412,17 @@ impl DayTally {
             &mut coverage.local_posts,
             r.local_posts,
         );
-        let row = self
-            .by_software
+        self.by_software
             .entry(r.software.clone())
             .or_insert_with(|| SoftwareRow {
                 software: r.software.to_string(),
-                servers: 0,
-                users_total: 0,
-                active_month: 0,
-            });
-        tally(
-            &mut row.servers,
-            &mut row.users_total,
-            &mut row.active_month,
-            r,
-        );
+                counts: RowCounts::default(),
+            })
+            .counts
+            .add(r);
         add_languages(&mut self.by_language, coverage, r);
         self.signups.add(r);
     }
-}
-
-/// Adds a server with reading `r` to a row's servers, users and monthly active users.
-fn tally(servers: &mut u64, users_total: &mut i64, active_month: &mut i64, r: &Reading) {
-    *servers += 1;
-    *users_total = users_total.saturating_add(r.users_total.unwrap_or(0));
-    *active_month = active_month.saturating_add(r.active_month.unwrap_or(0));
 }
 
 /// One declared language (a lowercase ISO 639 code, e.g. `de`) and the counting
@@ -416,12 +431,10 @@ fn tally(servers: &mut u64, users_total: &mut i64, active_month: &mut i64, r: &R
 pub struct LanguageRow {
     /// The language code: a declared tag's primary subtag, lowercased.
     pub language: String,
-    /// Counting servers that declare it.
-    pub servers: u64,
-    /// All the users of those servers, whatever else they declare.
-    pub users_total: i64,
-    /// All the monthly active users of those servers.
-    pub active_month: i64,
+    /// The counting servers that declare it, and all their users, whatever else they
+    /// declare.
+    #[serde(flatten)]
+    pub counts: RowCounts,
 }
 
 /// A number of servers and their users: one part of a [`Growth`].
@@ -948,16 +961,12 @@ pub struct NoteContext<'a> {
 /// The per-software table's order: most monthly active users first, then most
 /// servers, then by name.
 pub fn sort_software(rows: &mut [SoftwareRow]) {
-    rows.sort_by(|a, b| {
-        (b.active_month, b.servers, &a.software).cmp(&(a.active_month, a.servers, &b.software))
-    });
+    rows.sort_by(|a, b| a.counts.busiest_first(&a.software, &b.counts, &b.software));
 }
 
 /// The per-language table's order: as [`sort_software`].
 pub fn sort_languages(rows: &mut [LanguageRow]) {
-    rows.sort_by(|a, b| {
-        (b.active_month, b.servers, &a.language).cmp(&(a.active_month, a.servers, &b.language))
-    });
+    rows.sort_by(|a, b| a.counts.busiest_first(&a.language, &b.counts, &b.language));
 }
 
 /// The health of day `d` and the notes under its numbers: the baseline day, a thin
@@ -1032,19 +1041,14 @@ pub fn add_languages(
         if !rows.contains_key(&**language) {
             let row = LanguageRow {
                 language: language.to_string(),
-                servers: 0,
-                users_total: 0,
-                active_month: 0,
+                counts: RowCounts::default(),
             };
             rows.insert(language.to_string(), row);
         }
-        let row = rows.get_mut(&**language).expect("inserted above");
-        tally(
-            &mut row.servers,
-            &mut row.users_total,
-            &mut row.active_month,
-            r,
-        );
+        rows.get_mut(&**language)
+            .expect("inserted above")
+            .counts
+            .add(r);
     }
 }
 
