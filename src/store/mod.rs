@@ -216,6 +216,27 @@ enum Older {
     Refuse,
 }
 
+/// The format marker of the database whose `meta` tree this is, writing the current one
+/// into a new database (`create`); a database without one is not ours.
+fn read_format(meta: &sled::Tree, path: &Path, create: bool) -> Result<u32> {
+    match meta.get("format").map_err(|e| classify(path, e))? {
+        None if !create => Err(StoreError::NotADatabase {
+            path: path.to_path_buf(),
+        }),
+        None => {
+            meta.insert("format", &FORMAT.to_be_bytes())
+                .map_err(|e| classify(path, e))?;
+            Ok(FORMAT)
+        }
+        Some(v) => <[u8; 4]>::try_from(v.as_ref())
+            .map(u32::from_be_bytes)
+            .map_err(|_| StoreError::Corrupt {
+                path: path.to_path_buf(),
+                detail: "unreadable format marker".into(),
+            }),
+    }
+}
+
 impl Store {
     /// Opens the database at `path`, creating it if `path` is missing or an empty
     /// directory, and upgrading an older format (for crawls). Anything else that is not
@@ -299,24 +320,7 @@ impl Store {
             db.open_tree(name).map_err(|e| classify(path, e))
         };
         let meta = tree("meta")?;
-        let found = match meta.get("format").map_err(|e| classify(path, e))? {
-            None if !create => {
-                return Err(StoreError::NotADatabase {
-                    path: path.to_path_buf(),
-                })
-            }
-            None => {
-                meta.insert("format", &FORMAT.to_be_bytes())
-                    .map_err(|e| classify(path, e))?;
-                FORMAT
-            }
-            Some(v) => <[u8; 4]>::try_from(v.as_ref())
-                .map(u32::from_be_bytes)
-                .map_err(|_| StoreError::Corrupt {
-                    path: path.to_path_buf(),
-                    detail: "unreadable format marker".into(),
-                })?,
-        };
+        let found = read_format(&meta, path, create)?;
         let path_buf = path.to_path_buf();
         if found > FORMAT {
             return Err(StoreError::TooNew {
