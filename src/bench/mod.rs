@@ -3,8 +3,8 @@
 //! real store and times the reporter on it. They measure and print; nothing here judges
 //! the numbers, so the tests run them at toy sizes only to keep the code alive.
 //!
-//! Modules: [`crawl`], [`report`], [`export`] (export and import), [`history`] (the synthetic history), [`proc`]
-//! (memory, CPU and disk readings of this process).
+//! Modules: [`crawl`], [`report`], [`export`] (export and import), [`history`] (the
+//! synthetic history), [`proc`] (memory, CPU and disk readings of this process).
 //!
 //! Types: [`Scratch`] (the benchmark's database directory), [`Machine`] (what the
 //! numbers were measured on), [`Phase`] (one timed step), [`Table`] (the printed

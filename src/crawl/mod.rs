@@ -3,23 +3,23 @@
 //!
 //! One coordinator owns the frontier and every store write; visits run concurrently,
 //! hand over the peer names they read as they read them ([`visit::Discovered`], so the
-//! crawl's start is not paced by whole visits) and hand back a [`visit::Visit`]. Each batch of finished visits is written at once and
-//! made durable in the background by the [`commit::Committer`] (group commit, about once
-//! a second, and always at the end), so a crawl killed at any moment keeps every visit
-//! written before the last completed flush, and a rerun with the same `--at` overwrites
-//! rather than duplicates.
+//! crawl's start is not paced by whole visits) and hand back a [`visit::Visit`]. Each
+//! batch of finished visits is written at once and made durable in the background by
+//! the [`commit::Committer`] (group commit, about once a second, and always at the
+//! end), so a crawl killed at any moment keeps every visit written before the last
+//! completed flush, and a rerun with the same `--at` overwrites rather than duplicates.
 //!
 //! Which names are visited: the seeds and every stored name that is due (see the
 //! re-probe schedule and the liveness rule in [`crate::store::record`]), then every new
-//! name found in a peer list, until `--max-servers` names are known. A name that did not
-//! answer on its latest visit (or was never visited) is first probed: its visit starts
-//! with one request under [`Contact::Probe`] and goes on only if that is answered. Names
-//! covered by `--exclude` are never contacted; aliases are visited through their
-//! canonical name. New names under one
-//! registrable domain are capped per run, so a crawler trap listing 300,000
-//! subdomains costs a few entries, not a crawl; so are the new names one server's peer
-//! list may introduce ([`DEFAULT_MAX_NEW_PER_SERVER`]), so a list of 850,000 distinct
-//! made-up domains costs that many visits at most, not 850,000.
+//! name found in a peer list, until `--max-servers` names are known. A name that did
+//! not answer on its latest visit (or was never visited) is first probed: its visit
+//! starts with one request under [`Contact::Probe`] and goes on only if that is
+//! answered. Names covered by `--exclude` are never contacted; aliases are visited
+//! through their canonical name. New names under one registrable domain are capped per
+//! run, so a crawler trap listing 300,000 subdomains costs a few entries, not a crawl;
+//! so are the new names one server's peer list may introduce
+//! ([`DEFAULT_MAX_NEW_PER_SERVER`]), so a list of 850,000 distinct made-up domains
+//! costs that many visits at most, not 850,000.
 //!
 //! Reliability: a visit that panics is recorded as failed (`invalid`) and the run goes
 //! on; a visit that failed for want of our own resources (`local`) is queued again, at

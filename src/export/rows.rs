@@ -3,8 +3,8 @@
 //!
 //! - snapshots: [`SNAPSHOT_COLUMNS`], day by day, partitioned by the day taken.
 //! - servers: [`SERVER_COLUMNS`], one per known name, in name order.
-//! - days: [`DAY_COLUMNS`], the report's day objects read from the day summaries [`DAYS_PER_LOAD`] days
-//!   at a time, so a long history never loads whole.
+//! - days: [`DAY_COLUMNS`], the report's day objects read from the day summaries
+//!   [`DAYS_PER_LOAD`] days at a time, so a long history never loads whole.
 //!
 //! Types: [`Row`], [`Source`].
 

@@ -374,8 +374,9 @@ impl Fetcher {
     }
 
     /// Waits until one hop may be sent: past the [gates](Self::gate), for the host's
-    /// next turn, then for a slot: a first contact's if the visit is still probing. Decided after the gates, because reading robots.txt there may have been
-    /// the host's first answer, and a host that answered is asked with the full timeout.
+    /// next turn, then for a slot: a first contact's if the visit is still probing.
+    /// Decided after the gates, because reading robots.txt there may have been the
+    /// host's first answer, and a host that answered is asked with the full timeout.
     async fn admit(
         &self,
         session: &Session<'_>,

@@ -15,8 +15,8 @@
 //! truncated body) adds nothing: what it had added is taken back.
 //!
 //! Types: [`PeerSet`] (the names of one visit and its counters), [`Read`] (what one
-//! document added), [`Found`] (what was read since the crawl last took it); the private serde seeds `List`, `Entry`, `Field`, `Nullable` and
-//! `KeyIs` do the work.
+//! document added), [`Found`] (what was read since the crawl last took it); the private
+//! serde seeds `List`, `Entry`, `Field`, `Nullable` and `KeyIs` do the work.
 
 use std::collections::HashSet;
 use std::fmt;

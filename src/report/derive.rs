@@ -6,9 +6,10 @@
 //! ([`Part`]: observed, carried forward, new, users, posts, coverage, sign-ups and
 //! languages), the same sums over the suspect servers apart, the servers gone that day,
 //! the suspect list with reasons, and the growth since the day before summed by where
-//! each server counts on both days ([`GrowthCell`]). Any report filter (`--software`, `--include-suspect`) is then a selection
-//! and a sum ([`assemble`]), equal to what [`Census::day`] computes from the history
-//! (a property test checks that, field by field).
+//! each server counts on both days ([`GrowthCell`]). Any report filter (`--software`,
+//! `--include-suspect`) is then a selection and a sum ([`assemble`]), equal to what
+//! [`Census::day`] computes from the history (a property test checks that, field by
+//! field).
 //!
 //! When it is computed: after every crawl run and every bulk load ([`settle`]), for
 //! each day of the census that has no stored summary. A write that can change a past

@@ -33,8 +33,8 @@
 //!
 //! Types: [`DayReport`] and its parts ([`ServerCounts`], [`UserCounts`],
 //! [`PostCounts`], [`Coverage`], [`SoftwareRow`], [`LanguageRow`], [`Flagged`],
-//! [`Health`]), [`Growth`], [`ServerUsers`], [`Moves`] and [`Transition`], [`Signups`], [`Filter`] (what to
-//! count), [`Census`] (the loaded window that computes days).
+//! [`Health`]), [`Growth`], [`ServerUsers`], [`Moves`] and [`Transition`], [`Signups`],
+//! [`Filter`] (what to count), [`Census`] (the loaded window that computes days).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;

@@ -10,9 +10,10 @@
 //! Routes (GET and HEAD only; any other method is 405): the JSON API under `/api/v1/`
 //! (see [`api`]), `/` the dashboard (the daily page with a period picker) and
 //! `/report/{file}` the files it links to (`report.json`, `days.csv`, `report.md`,
-//! `new_servers.csv`, the charts as SVG), for the period of the `since` and `until` parameters. A bad
-//! parameter is 400 with `{"error": …, "parameter": …}`; an unknown day, domain or path
-//! is 404 with `{"error": …}`. Every request is logged with its status and duration.
+//! `new_servers.csv`, the charts as SVG), for the period of the `since` and `until`
+//! parameters. A bad parameter is 400 with `{"error": …, "parameter": …}`; an unknown
+//! day, domain or path is 404 with `{"error": …}`. Every request is logged with its
+//! status and duration.
 //!
 //! Types: [`ServeOptions`], [`Schedule`], [`ApiError`]; function [`serve`].
 

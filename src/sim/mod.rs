@@ -6,8 +6,8 @@
 //! `payloads` (response bodies per software), [`server`] (the HTTP side and its request
 //! log), `tls` (its test CA and per-host certificates) and [`dns`] (a DNS server for
 //! the simulated names). The main types are re-exported here: [`World`], [`SimServer`],
-//! [`Kind`], [`Behaviour`], [`RawAnswer`], [`NetShape`], [`Truth`], [`SimHandle`], [`RequestRecord`], [`serve`],
-//! [`serve_http`], [`serve_https`] and [`bind_port_443`].
+//! [`Kind`], [`Behaviour`], [`RawAnswer`], [`NetShape`], [`Truth`], [`SimHandle`],
+//! [`RequestRecord`], [`serve`], [`serve_http`], [`serve_https`] and [`bind_port_443`].
 
 pub mod dns;
 mod payloads;

@@ -1,7 +1,8 @@
 //! Generated worlds: [`World::wave`] (a 30-day growth wave for the demo) and
 //! [`World::generated`] / [`World::generated_on`] (any size and network shape, for
-//! benchmarks: [`NetShape`]), plus [`fictional_domain`], the namer both use. Randomness comes from the internal `SplitMix64`, so every world is a pure function
-//! of its arguments.
+//! benchmarks: [`NetShape`]), plus [`fictional_domain`], the namer both use. Randomness
+//! comes from the internal `SplitMix64`, so every world is a pure function of its
+//! arguments.
 
 use serde::Serialize;
 

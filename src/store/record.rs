@@ -5,10 +5,10 @@
 //! [`RunRecord`] (one crawl run).
 //!
 //! The re-probe schedule: a name that was unreachable, or served no NodeInfo, on
-//! [`PROBE_GRACE`] consecutive visits is next tried after 1 day, then 2, 4, 8, 16 and at most [`MAX_PROBE_GAP`]
-//! days. A real crawl knows 100,000+ names and most are dead; this keeps them from
-//! costing a connection attempt every run, while a server that comes back is found
-//! again within a month.
+//! [`PROBE_GRACE`] consecutive visits is next tried after 1 day, then 2, 4, 8, 16 and
+//! at most [`MAX_PROBE_GAP`] days. A real crawl knows 100,000+ names and most are dead;
+//! this keeps them from costing a connection attempt every run, while a server that
+//! comes back is found again within a month.
 //!
 //! The liveness rule overrides the schedule for recent servers: a server that answered
 //! within the last [`LIVENESS_WINDOW`] days is visited on every run whatever its schedule
