@@ -383,8 +383,9 @@ impl Run<'_> {
         let (found, mut discovered) = tokio::sync::mpsc::unbounded_channel();
         let mut next_sample = Instant::now();
         loop {
-            if Instant::now() >= next_sample {
-                next_sample = Instant::now() + SAMPLE_SLOTS;
+            let now = Instant::now();
+            if now >= next_sample {
+                next_sample = now + SAMPLE_SLOTS;
                 self.log_slots(visits.len());
             }
             while visits.len() < max_visits {

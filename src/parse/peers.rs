@@ -99,11 +99,6 @@ impl PeerSet {
         }
     }
 
-    /// The names kept and not taken yet, consuming the set.
-    pub fn into_names(self) -> Vec<Domain> {
-        self.names
-    }
-
     /// `/api/v1/instance/peers` (Mastodon, GoToSocial, Pleroma…): an array of domain
     /// strings, or of objects with a `domain` (GoToSocial with `?filter=`). An error
     /// object such as a 401 body is a [`ParseError::Shape`].
